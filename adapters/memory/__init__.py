@@ -1,0 +1,1 @@
+"""In-process adapters: the embedded default for cache, limits, sessions and queue, plus fakes."""

@@ -1,0 +1,39 @@
+"""The real clock and id generator."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+from uuid import UUID
+
+__all__ = ["SystemClock", "Uuid7Generator"]
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Uuid7Generator:
+    """RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random bits; monotonic within a process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._last_rand = 0
+
+    def new_id(self) -> UUID:
+        with self._lock:
+            ms = time.time_ns() // 1_000_000
+            rand = int.from_bytes(os.urandom(10), "big") >> 6  # 74 random bits
+            if ms <= self._last_ms:  # same millisecond (or a clock step back): keep increasing
+                ms, rand = self._last_ms, self._last_rand + 1
+            self._last_ms, self._last_rand = ms, rand
+        rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
+        return UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b)
+
+    def new_token(self) -> str:
+        return secrets.token_urlsafe(32)

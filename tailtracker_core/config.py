@@ -1,0 +1,23 @@
+"""Settings of the core's rules, with the domain page's defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from attrs import frozen
+
+from tailtracker_core.model.tiers import TierTable
+
+__all__ = ["CoreConfig"]
+
+
+@frozen
+class CoreConfig:
+    tiers: TierTable = TierTable()
+    invitation_ttl: timedelta = timedelta(days=7)
+    # Failed logins: per account and per client address, as token buckets (never a lock-out).
+    login_failures_per_minute_account: int = 5
+    login_failures_burst_account: int = 10
+    login_failures_per_minute_address: int = 20
+    login_failures_burst_address: int = 50
+    current_policy_version: str = "2026-01"

@@ -1,0 +1,182 @@
+"""Domain events. Each is written to the outbox in the transaction that caused it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+import cattrs
+from attrs import frozen
+
+__all__ = [
+    "ConsentChanged",
+    "DomainEvent",
+    "EVENT_TYPES",
+    "FamilyCreated",
+    "FamilyDeleted",
+    "InvitationAccepted",
+    "InvitationCreated",
+    "InvitationRevoked",
+    "MemberLeft",
+    "MemberRemoved",
+    "MemberRoleChanged",
+    "PetCreated",
+    "PetDeleted",
+    "PetUpdated",
+    "UserRegistered",
+    "event_from_json",
+    "event_to_json",
+]
+
+
+@frozen
+class DomainEvent:
+    topic: ClassVar[str] = "event"
+
+
+@frozen
+class UserRegistered(DomainEvent):
+    topic = "user.registered"
+    user_id: UUID
+    email: str
+
+
+@frozen
+class FamilyCreated(DomainEvent):
+    topic = "family.created"
+    family_id: UUID
+    owner_id: UUID
+
+
+@frozen
+class FamilyDeleted(DomainEvent):
+    topic = "family.deleted"
+    family_id: UUID
+    deleted_by: UUID
+
+
+@frozen
+class InvitationCreated(DomainEvent):
+    """Carries what the invitation email needs, the secret token included (see docs/decisions)."""
+
+    topic = "invitation.created"
+    invitation_id: UUID
+    family_id: UUID
+    family_name: str
+    email: str
+    role: str
+    inviter_name: str
+    inviter_locale: str
+    token: str
+    expires_at: datetime
+
+
+@frozen
+class InvitationAccepted(DomainEvent):
+    topic = "invitation.accepted"
+    invitation_id: UUID
+    family_id: UUID
+    user_id: UUID
+
+
+@frozen
+class InvitationRevoked(DomainEvent):
+    topic = "invitation.revoked"
+    invitation_id: UUID
+    family_id: UUID
+
+
+@frozen
+class MemberRoleChanged(DomainEvent):
+    topic = "member.role_changed"
+    family_id: UUID
+    user_id: UUID
+    role: str
+    changed_by: UUID
+
+
+@frozen
+class MemberRemoved(DomainEvent):
+    topic = "member.removed"
+    family_id: UUID
+    user_id: UUID
+    removed_by: UUID
+
+
+@frozen
+class MemberLeft(DomainEvent):
+    topic = "member.left"
+    family_id: UUID
+    user_id: UUID
+
+
+@frozen
+class PetCreated(DomainEvent):
+    topic = "pet.created"
+    pet_id: UUID
+    family_id: UUID
+
+
+@frozen
+class PetUpdated(DomainEvent):
+    topic = "pet.updated"
+    pet_id: UUID
+    family_id: UUID
+
+
+@frozen
+class PetDeleted(DomainEvent):
+    topic = "pet.deleted"
+    pet_id: UUID
+    family_id: UUID
+
+
+@frozen
+class ConsentChanged(DomainEvent):
+    topic = "consent.changed"
+    user_id: UUID
+    purpose: str
+    granted: bool
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.topic: cls
+    for cls in (
+        UserRegistered,
+        FamilyCreated,
+        FamilyDeleted,
+        InvitationCreated,
+        InvitationAccepted,
+        InvitationRevoked,
+        MemberRoleChanged,
+        MemberRemoved,
+        MemberLeft,
+        PetCreated,
+        PetUpdated,
+        PetDeleted,
+        ConsentChanged,
+    )
+}
+
+
+def _converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(UUID, str)
+    conv.register_structure_hook(UUID, lambda v, _: UUID(v))
+    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    conv.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
+    return conv
+
+
+_CONVERTER = _converter()
+
+
+def event_to_json(event: DomainEvent) -> str:
+    return json.dumps(_CONVERTER.unstructure(event), separators=(",", ":"), sort_keys=True)
+
+
+def event_from_json(topic: str, payload: str) -> DomainEvent:
+    """Rebuild an event from its outbox row; KeyError for an unknown topic."""
+    return _CONVERTER.structure(json.loads(payload), EVENT_TYPES[topic])

@@ -1,0 +1,339 @@
+"""Ports: what the core needs from the outside world, as Protocols. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from attrs import frozen
+
+from tailtracker_core.events import DomainEvent
+from tailtracker_core.model.accounts import User
+from tailtracker_core.model.consent import ConsentRecord
+from tailtracker_core.model.families import Family, Invitation, Membership
+from tailtracker_core.model.pets import Pet, Species
+from tailtracker_core.model.roles import Role
+from tailtracker_core.model.subscriptions import Subscription
+from tailtracker_core.model.tiers import Tier
+
+__all__ = [
+    "AccessClaims",
+    "Cache",
+    "Clock",
+    "ConsentRepository",
+    "EmailMessage",
+    "EmailSender",
+    "EventPublisher",
+    "FamilyRepository",
+    "IdGenerator",
+    "InvitationLookup",
+    "InvitationRepository",
+    "OutboxMessage",
+    "OutboxStore",
+    "PasswordHasher",
+    "PetRepository",
+    "RateDecision",
+    "RateLimiter",
+    "RefreshClaims",
+    "SessionRecord",
+    "SessionStore",
+    "SubscriptionRepository",
+    "TokenSigner",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepository",
+]
+
+
+# --- small services -----------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> UUID:
+        """A new id; ids sort in creation order (UUIDv7), which keyset pagination relies on."""
+        ...
+
+    def new_token(self) -> str:
+        """A new unguessable URL-safe secret (at least 256 bits)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@frozen
+class AccessClaims:
+    user_id: UUID
+    session_id: UUID
+    tier: Tier
+    expires_at: datetime
+
+
+@frozen
+class RefreshClaims:
+    user_id: UUID
+    session_id: UUID
+    token_id: UUID
+    expires_at: datetime
+
+
+class TokenSigner(Protocol):
+    """Signs and checks tokens. Decoding raises AuthenticationFailed on any defect."""
+
+    access_ttl_seconds: int
+    refresh_ttl_seconds: int
+
+    def issue_access(self, user_id: UUID, session_id: UUID, tier: Tier, now: datetime) -> str: ...
+
+    def issue_refresh(self, user_id: UUID, session_id: UUID, token_id: UUID, now: datetime) -> str: ...
+
+    def decode_access(self, token: str) -> AccessClaims: ...
+
+    def decode_refresh(self, token: str) -> RefreshClaims: ...
+
+
+@frozen
+class SessionRecord:
+    session_id: UUID
+    user_id: UUID
+    current_token_id: UUID
+    created_at: datetime
+
+
+class SessionStore(Protocol):
+    """Sign-in sessions and the one live refresh token of each (rotation with reuse detection)."""
+
+    def create(self, record: SessionRecord, ttl_seconds: int) -> None: ...
+
+    def get(self, session_id: UUID) -> SessionRecord | None: ...
+
+    def rotate(self, session_id: UUID, presented: UUID, new_token_id: UUID, ttl_seconds: int) -> bool:
+        """Atomically replace the live token if `presented` is it; False otherwise."""
+        ...
+
+    def revoke(self, session_id: UUID) -> None: ...
+
+    def revoke_user(self, user_id: UUID) -> None: ...
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+
+    def add(self, key: str, value: bytes, ttl_seconds: int) -> bool:
+        """Set only if absent; True when this call set it."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+@frozen
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+
+
+class RateLimiter(Protocol):
+    def hit(self, key: str, rate_per_minute: int, burst: int, cost: int = 1) -> RateDecision:
+        """Take `cost` tokens from the bucket `key` (refilled at rate/min, holding at most burst).
+
+        Allowed when the bucket holds at least max(cost, 1) tokens; only an allowed hit takes
+        them, so `cost=0` asks without taking.
+        """
+        ...
+
+    def reset(self, key: str) -> None: ...
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+@frozen
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    idempotency_key: str
+
+
+class EmailSender(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Deliver or raise; transient failures raise so the task is retried."""
+        ...
+
+
+# --- persistence ----------------------------------------------------------------------------
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+
+    def get(self, user_id: UUID) -> User | None: ...
+
+    def get_by_email(self, email: str) -> User | None: ...
+
+    def get_many(self, user_ids: Sequence[UUID]) -> list[User]: ...
+
+    def save(self, user: User) -> None: ...
+
+
+class FamilyRepository(Protocol):
+    def add(self, family: Family) -> None: ...
+
+    def get(self, family_id: UUID) -> Family | None: ...
+
+    def save(self, family: Family) -> None:
+        """Store name, version and the member set as they are now."""
+        ...
+
+    def delete(self, family_id: UUID) -> None:
+        """Delete the family with its memberships, invitations and pets."""
+        ...
+
+    def add_member(self, membership: Membership) -> None:
+        """Insert one membership (joining by invitation, before the family is visible)."""
+        ...
+
+    def lock(self, family_id: UUID) -> None:
+        """Serialise, until commit, changes that count a family's members or pets."""
+        ...
+
+    def role_of(self, family_id: UUID, user_id: UUID) -> Role | None: ...
+
+    def roles_of(self, user_id: UUID) -> dict[UUID, Role]:
+        """Every family the user belongs to, with the role held there."""
+        ...
+
+    def list_for_user(self, user_id: UUID, after: UUID | None, limit: int) -> list[Family]: ...
+
+
+@frozen
+class InvitationLookup:
+    invitation: Invitation
+    family_name: str
+    inviter_name: str
+
+
+class InvitationRepository(Protocol):
+    def add(self, invitation: Invitation) -> None: ...
+
+    def get(self, invitation_id: UUID) -> Invitation | None: ...
+
+    def find_by_token_hash(self, token_hash: str) -> InvitationLookup | None:
+        """Look an invitation up by its token, whoever asks (the invitee is not yet a member)."""
+        ...
+
+    def save(self, invitation: Invitation) -> None: ...
+
+
+class PetRepository(Protocol):
+    def add(self, pet: Pet) -> None: ...
+
+    def get(self, pet_id: UUID) -> Pet | None: ...
+
+    def save(self, pet: Pet) -> None: ...
+
+    def delete(self, pet_id: UUID) -> None: ...
+
+    def count_in_family(self, family_id: UUID) -> int: ...
+
+    def list(
+        self, family_ids: Sequence[UUID], species: Species | None, after: UUID | None, limit: int
+    ) -> list[Pet]:
+        """Pets of these families in id order, after the cursor id when one is given."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    def add(self, record: ConsentRecord) -> None: ...
+
+    def get(self, record_id: UUID) -> ConsentRecord | None: ...
+
+    def history(self, user_id: UUID) -> list[ConsentRecord]:
+        """Every record of the user, oldest first."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    def add(self, subscription: Subscription) -> None: ...
+
+    def for_users(self, user_ids: Sequence[UUID]) -> list[Subscription]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Events recorded here reach the outbox in that same transaction."""
+
+    users: UserRepository
+    families: FamilyRepository
+    invitations: InvitationRepository
+    pets: PetRepository
+    consents: ConsentRepository
+    subscriptions: SubscriptionRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def record(self, event: DomainEvent) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[UUID | None], UnitOfWork]
+"""Opens a unit of work acting for a user (row-level security reads it), or for nobody."""
+
+
+# --- outbox relay ---------------------------------------------------------------------------
+
+
+@frozen
+class OutboxMessage:
+    id: UUID
+    topic: str
+    payload: str  # JSON
+    created_at: datetime
+
+
+class OutboxStore(Protocol):
+    def claim(self, limit: int) -> list[OutboxMessage]:
+        """Unsent messages, oldest first, locked against other relays until mark_sent/release."""
+        ...
+
+    def mark_sent(self, ids: Sequence[UUID], now: datetime) -> None: ...
+
+    def release(self) -> None:
+        """End the claim without marking (a publish failed): the messages stay unsent."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, message: OutboxMessage) -> None:
+        """Hand one message to the queue; raise when the broker cannot take it."""
+        ...

@@ -1,0 +1,1 @@
+"""Use cases: plain functions of (dependencies, actor, input). They orchestrate; models decide."""
