@@ -1,0 +1,262 @@
+"""The one composition root: settings from TAILTRACKER_* variables, adapters chosen by URL.
+
+HTTP, worker and CLI entrypoints all build their world here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from attrs import define, field, frozen
+
+from tailtracker_core.config import CoreConfig
+from tailtracker_core.ports import (
+    Cache,
+    EmailSender,
+    EventPublisher,
+    OutboxStore,
+    RateLimiter,
+    SessionStore,
+)
+from tailtracker_core.usecases.deps import Deps
+
+__all__ = ["Container", "Settings", "SettingsError", "build", "migrate"]
+
+
+class SettingsError(ValueError):
+    """A TAILTRACKER_* variable is missing or malformed (message names it)."""
+
+
+def _scheme(url: str) -> str:
+    return urlsplit(url).scheme.split("+")[0]
+
+
+def _bool(value: str, name: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"TAILTRACKER_{name} must be true or false, not {value!r}")
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"TAILTRACKER_{name} must be a whole number, not {value!r}") from None
+
+
+@frozen
+class Settings:
+    """Every setting, with the embedded default (no services, everything under ./var)."""
+
+    env: str = "development"
+    var_dir: str = "./var"
+    database_url: str = "sqlite:///./var/tailtracker.db"
+    migration_database_url: str = ""  # defaults to database_url
+    database_pool_size: int = 10
+    cache_url: str = "memory://"
+    broker_url: str = "stub://"
+    email_url: str = "file://./var/outbox"
+    jwt_keys: str = ""  # "kid:secret,kid2:secret2"; embedded default: a key file under var_dir
+    jwt_active_kid: str = ""
+    access_ttl_seconds: int = 900
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19456
+    argon2_parallelism: int = 1
+    public_base_url: str = "http://127.0.0.1:8000"
+    invite_url_base: str = ""  # defaults to {public_base_url}/v1/invitations
+    schema_enabled: bool = True
+    max_body_bytes: int = 1024 * 1024
+    rate_limits_enabled: bool = True
+    embedded_worker: bool = True  # with stub://, run the worker and relay inside the API process
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in cls.__attrs_attrs__:  # type: ignore[attr-defined]
+            raw = env.get(f"TAILTRACKER_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = _bool(raw, f.name.upper())
+            elif f.type in ("int", int):
+                values[f.name] = _int(raw, f.name.upper())
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        for name in ("database_url", "cache_url", "broker_url", "email_url"):
+            value = getattr(self, name)
+            if "://" not in value:
+                raise SettingsError(f"TAILTRACKER_{name.upper()} must be a URL, not {value!r}")
+        if self.env == "production" and not self.jwt_keys:
+            raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
+
+    @property
+    def migrations_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
+    @property
+    def accept_url_base(self) -> str:
+        return self.invite_url_base or f"{self.public_base_url.rstrip('/')}/v1/invitations"
+
+
+@define
+class Container:
+    """What the entrypoints need, built once per process."""
+
+    settings: Settings
+    deps: Deps
+    database: Any  # adapters.sql.Database or adapters.memory.uow.MemoryStore
+    cache: Cache
+    limiter: RateLimiter
+    sessions: SessionStore
+    outbox: OutboxStore
+    email: EmailSender
+    broker: Any  # dramatiq.Broker
+    publisher: EventPublisher
+    handlers: Any  # entrypoints.tasks.EventHandlers
+    _closers: list[Callable[[], None]] = field(factory=list)
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+    def ping(self) -> dict[str, str]:
+        """Readiness of each backing service: "ok" or the error text."""
+        checks: dict[str, Callable[[], object]] = {
+            "database": self.database.ping,
+            "cache": lambda: self.cache.get("ready-probe"),
+            "broker": getattr(self.broker, "ping", lambda: None),
+        }
+        result = {}
+        for name, check in checks.items():
+            try:
+                check()
+                result[name] = "ok"
+            except Exception as exc:  # a readiness probe reports, it does not raise
+                result[name] = f"error: {type(exc).__name__}"
+        return result
+
+
+def _jwt_keys(settings: Settings) -> tuple[dict[str, str], str]:
+    from adapters.security import parse_keys
+
+    if settings.jwt_keys:
+        keys = parse_keys(settings.jwt_keys)
+        active = settings.jwt_active_kid or next(iter(keys))
+        if active not in keys:
+            raise SettingsError(f"TAILTRACKER_JWT_ACTIVE_KID {active!r} is not among TAILTRACKER_JWT_KEYS")
+        return keys, active
+    # Embedded default: one key, made on first start and kept under var/ (never in git).
+    path = Path(settings.var_dir) / "jwt-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"local:{secrets.token_urlsafe(48)}")
+        path.chmod(0o600)
+    keys = parse_keys(path.read_text().strip())
+    return keys, next(iter(keys))
+
+
+def _kv(settings: Settings, clock: Any) -> tuple[Cache, RateLimiter, SessionStore, Callable[[], None]]:
+    scheme = _scheme(settings.cache_url)
+    if scheme == "memory":
+        from adapters.memory.cache import MemoryCache
+        from adapters.memory.limits import MemoryRateLimiter
+        from adapters.memory.sessions import MemorySessionStore
+
+        return MemoryCache(clock), MemoryRateLimiter(clock), MemorySessionStore(clock), lambda: None
+    if scheme in {"redis", "rediss"}:
+        from adapters.redis import RedisCache, RedisRateLimiter, RedisSessionStore, connect
+
+        client = connect(settings.cache_url)
+        return RedisCache(client), RedisRateLimiter(client), RedisSessionStore(client), client.close
+    raise SettingsError(f"TAILTRACKER_CACHE_URL: use memory:// or redis://, not {scheme}://")
+
+
+def _database(settings: Settings, ids: Any, clock: Any) -> tuple[Any, Callable[[], None]]:
+    scheme = _scheme(settings.database_url)
+    if scheme == "memory":
+        from adapters.memory.uow import MemoryStore
+
+        return MemoryStore(ids, clock), lambda: None
+    if scheme in {"sqlite", "postgresql", "postgres"}:
+        from adapters.sql import Database
+
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        return db, db.dispose
+    raise SettingsError(f"TAILTRACKER_DATABASE_URL: use sqlite:// or postgresql://, not {scheme}://")
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the database schema up to date (no-op for memory://)."""
+    if _scheme(settings.database_url) == "memory":
+        return
+    from adapters.sql import migrate as sql_migrate
+
+    sql_migrate(settings.migrations_url)
+
+
+def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -> Container:
+    from adapters.messaging import email_sender_from_url
+    from adapters.queue import DramatiqPublisher, broker_from_url
+    from adapters.security import Argon2Hasher, JwtSigner
+    from adapters.system import SystemClock, Uuid7Generator
+    from entrypoints.tasks import EventHandlers, register_actors
+
+    settings = settings or Settings.from_env()
+    clock, ids = SystemClock(), Uuid7Generator()
+    database, close_db = _database(settings, ids, clock)
+    cache, limiter, sessions, close_kv = _kv(settings, clock)
+    keys, active = _jwt_keys(settings)
+    signer = JwtSigner(
+        keys,
+        active,
+        access_ttl_seconds=settings.access_ttl_seconds,
+        refresh_ttl_seconds=settings.refresh_ttl_seconds,
+        clock=clock,
+    )
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
+    deps = Deps(database.uow_factory, clock, ids, hasher, signer, sessions, limiter, core or CoreConfig())
+    email = email_sender_from_url(settings.email_url)
+    broker = broker_from_url(settings.broker_url)
+    handlers = EventHandlers(email=email, sent_marks=cache, accept_url_base=settings.accept_url_base)
+    register_actors(broker, handlers)
+    container = Container(
+        settings=settings,
+        deps=deps,
+        database=database,
+        cache=cache,
+        limiter=limiter,
+        sessions=sessions,
+        outbox=database.outbox(),
+        email=email,
+        broker=broker,
+        publisher=DramatiqPublisher(broker),
+        handlers=handlers,
+    )
+    container.on_close(close_db)
+    container.on_close(close_kv)
+    container.on_close(broker.close)
+    return container
