@@ -14,6 +14,7 @@ __all__ = [
     "ConsentChanged",
     "DomainEvent",
     "EVENT_TYPES",
+    "ErasureRequested",
     "FamilyCreated",
     "FamilyDeleted",
     "InvitationAccepted",
@@ -141,6 +142,14 @@ class ConsentChanged(DomainEvent):
     granted: bool
 
 
+@frozen
+class ErasureRequested(DomainEvent):
+    topic = "erasure.requested"
+    request_id: UUID
+    user_id: UUID
+    due_at: datetime
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.topic: cls
     for cls in (
@@ -157,6 +166,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PetUpdated,
         PetDeleted,
         ConsentChanged,
+        ErasureRequested,
     )
 }
 

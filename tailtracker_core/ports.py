@@ -12,7 +12,7 @@ from attrs import frozen
 
 from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
-from tailtracker_core.model.consent import ConsentRecord
+from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
@@ -26,6 +26,7 @@ __all__ = [
     "ConsentRepository",
     "EmailMessage",
     "EmailSender",
+    "ErasureRepository",
     "EventPublisher",
     "FamilyRepository",
     "IdGenerator",
@@ -287,6 +288,7 @@ class UnitOfWork(Protocol):
     pets: PetRepository
     consents: ConsentRepository
     subscriptions: SubscriptionRepository
+    erasures: ErasureRepository
 
     def __enter__(self) -> Self: ...
 
@@ -336,4 +338,12 @@ class OutboxStore(Protocol):
 class EventPublisher(Protocol):
     def publish(self, message: OutboxMessage) -> None:
         """Hand one message to the queue; raise when the broker cannot take it."""
+        ...
+
+
+class ErasureRepository(Protocol):
+    def add(self, request: ErasureRequest) -> None: ...
+
+    def open_for_user(self, user_id: UUID) -> ErasureRequest | None:
+        """The user's erasure request that is not completed yet, if any."""
         ...

@@ -19,7 +19,7 @@ from attrs import define, field
 from tailtracker_core.errors import Conflict
 from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
-from tailtracker_core.model.consent import ConsentRecord
+from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
@@ -37,6 +37,7 @@ class _Data:
     pets: dict[UUID, Pet] = field(factory=dict)
     consents: dict[UUID, ConsentRecord] = field(factory=dict)
     subscriptions: dict[UUID, Subscription] = field(factory=dict)
+    erasures: dict[UUID, ErasureRequest] = field(factory=dict)
     outbox: dict[UUID, OutboxMessage] = field(factory=dict)
     sent: dict[UUID, datetime] = field(factory=dict)
 
@@ -216,6 +217,18 @@ class _Subscriptions:
         return [s for s in self.d.subscriptions.values() if s.user_id in wanted]
 
 
+class _Erasures:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, request: ErasureRequest) -> None:
+        self.d.erasures[request.id] = request
+
+    def open_for_user(self, user_id: UUID) -> ErasureRequest | None:
+        mine = (r for r in self.d.erasures.values() if r.user_id == user_id and r.status == "pending")
+        return next(iter(sorted(mine, key=lambda r: r.id)), None)
+
+
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore, actor: UUID | None) -> None:
         self._store = store
@@ -236,6 +249,7 @@ class MemoryUnitOfWork:
         self.pets = _Pets(self._work)
         self.consents = _Consents(self._work)
         self.subscriptions = _Subscriptions(self._work)
+        self.erasures = _Erasures(self._work)
 
     def __exit__(
         self,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from attrs import frozen
 
 from tailtracker_core.errors import Conflict, ValidationFailed
 
-__all__ = ["ConsentMethod", "ConsentRecord", "Purpose", "current_consents"]
+__all__ = ["ConsentMethod", "ConsentRecord", "ErasureRequest", "Purpose", "current_consents"]
 
 
 class Purpose(enum.StrEnum):
@@ -63,3 +63,22 @@ def current_consents(history: Iterable[ConsentRecord]) -> dict[Purpose, ConsentR
     for r in sorted(history, key=lambda r: (r.recorded_at, r.id)):
         latest[r.purpose] = r
     return latest
+
+
+ERASURE_DEADLINE = timedelta(days=30)
+
+
+@frozen
+class ErasureRequest:
+    """A right-to-erasure request: recorded at once, carried out within a month (GDPR Art. 12)."""
+
+    id: UUID
+    user_id: UUID
+    requested_at: datetime
+    due_at: datetime
+    status: str = "pending"  # pending | completed
+    completed_at: datetime | None = None
+
+    @classmethod
+    def open(cls, request_id: UUID, user_id: UUID, now: datetime) -> ErasureRequest:
+        return cls(request_id, user_id, now, now + ERASURE_DEADLINE)

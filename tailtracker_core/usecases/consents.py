@@ -8,11 +8,17 @@ from uuid import UUID
 from attrs import frozen
 
 from tailtracker_core.errors import NotFound
-from tailtracker_core.events import ConsentChanged
-from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose, current_consents
+from tailtracker_core.events import ConsentChanged, ErasureRequested
+from tailtracker_core.model.consent import (
+    ConsentMethod,
+    ConsentRecord,
+    ErasureRequest,
+    Purpose,
+    current_consents,
+)
 from tailtracker_core.usecases.deps import Deps
 
-__all__ = ["ControllerInfo", "consent_history", "consent_receipt", "current_state", "set_consent"]
+__all__ = ["ControllerInfo", "request_erasure", "consent_history", "consent_receipt", "current_state", "set_consent"]
 
 
 def set_consent(
@@ -112,3 +118,17 @@ def consent_receipt(
             "policy_version": record.policy_version,
         },
     }
+
+
+def request_erasure(deps: Deps, actor: UUID) -> ErasureRequest:
+    """Record the request (once: asking again returns the open one); the erasure itself runs
+    in the background before `due_at`."""
+    with deps.uow(actor) as uow:
+        existing = uow.erasures.open_for_user(actor)
+        if existing is not None:
+            return existing
+        request = ErasureRequest.open(deps.ids.new_id(), actor, deps.clock.now())
+        uow.erasures.add(request)
+        uow.record(ErasureRequested(request.id, actor, request.due_at))
+        uow.commit()
+    return request
