@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tailtracker_core.model.tiers import TierTable
 
@@ -13,7 +13,7 @@ __all__ = ["CoreConfig"]
 
 @frozen
 class CoreConfig:
-    tiers: TierTable = TierTable()
+    tiers: TierTable = field(factory=TierTable)
     invitation_ttl: timedelta = timedelta(days=7)
     # Failed logins: per account and per client address, as token buckets (never a lock-out).
     login_failures_per_minute_account: int = 5

@@ -293,6 +293,3 @@ class MemoryOutbox:
 
     def release(self) -> None:
         return None
-
-
-

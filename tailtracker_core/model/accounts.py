@@ -111,4 +111,3 @@ class User:
 
     def __attrs_post_init__(self) -> None:
         self.email_key = normalise_email(self.email)
-

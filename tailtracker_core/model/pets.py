@@ -7,7 +7,7 @@ import math
 from datetime import date, datetime
 from uuid import UUID
 
-from attrs import define
+from attrs import define, field
 
 from tailtracker_core.errors import ValidationFailed
 from tailtracker_core.model.microchip import Microchip
@@ -44,7 +44,7 @@ class PetDraft:
     sex: Sex = Sex.UNKNOWN
     breed: str | None = None
     birth_date: date | None = None
-    colors: list[str] = []
+    colors: list[str] = field(factory=list)
     size: Size | None = None
     weight_kg: float | None = None
     microchip: Microchip | None = None
@@ -97,7 +97,7 @@ class Pet:
     updated_at: datetime
     breed: str | None = None
     birth_date: date | None = None
-    colors: list[str] = []
+    colors: list[str] = field(factory=list)
     size: Size | None = None
     weight_kg: float | None = None
     microchip: Microchip | None = None

@@ -7,7 +7,13 @@ from uuid import UUID
 
 from attrs import frozen
 
-from tailtracker_core.errors import AuthenticationFailed, Conflict, PreconditionFailed, Throttled, ValidationFailed
+from tailtracker_core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    PreconditionFailed,
+    Throttled,
+    ValidationFailed,
+)
 from tailtracker_core.events import ConsentChanged, FamilyCreated, UserRegistered
 from tailtracker_core.model.accounts import (
     User,
@@ -72,7 +78,13 @@ def register(
         family = Family.found(deps.ids.new_id(), f"{display_name}'s family"[:100], user.id, now)
         uow.families.add(family)
         essential = ConsentRecord.record(
-            deps.ids.new_id(), user.id, Purpose.ESSENTIAL, True, deps.config.current_policy_version, now, method
+            deps.ids.new_id(),
+            user.id,
+            Purpose.ESSENTIAL,
+            True,
+            deps.config.current_policy_version,
+            now,
+            method,
         )
         uow.consents.add(essential)
         uow.record(UserRegistered(user.id, user.email))
@@ -162,12 +174,14 @@ class ProfileChanges:
     display_name: str | Unset = UNSET
     locale: str | Unset = UNSET
     timezone: str | Unset = UNSET
-    phone: str | None | Unset = UNSET
-    alert_location: tuple[float, float] | None | Unset = UNSET
-    alert_radius_km: float | None | Unset = UNSET
+    phone: str | Unset | None = UNSET
+    alert_location: tuple[float, float] | Unset | None = UNSET
+    alert_radius_km: float | Unset | None = UNSET
 
 
-def update_profile(deps: Deps, actor: UUID, changes: ProfileChanges, expected_version: int | None = None) -> User:
+def update_profile(
+    deps: Deps, actor: UUID, changes: ProfileChanges, expected_version: int | None = None
+) -> User:
     with deps.uow(actor) as uow:
         user = uow.users.get(actor)
         if user is None:
@@ -190,7 +204,9 @@ def update_profile(deps: Deps, actor: UUID, changes: ProfileChanges, expected_ve
         if not isinstance(changes.alert_radius_km, Unset):
             r = changes.alert_radius_km
             if r is not None and (math.isnan(r) or not 0 < r <= MAX_ALERT_RADIUS_KM):
-                raise ValidationFailed.single("alert_radius_km", f"above 0 and at most {MAX_ALERT_RADIUS_KM:g} km")
+                raise ValidationFailed.single(
+                    "alert_radius_km", f"above 0 and at most {MAX_ALERT_RADIUS_KM:g} km"
+                )
             user.alert_radius_km = r
         user.version += 1
         uow.users.save(user)

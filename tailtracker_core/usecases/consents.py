@@ -18,7 +18,14 @@ from tailtracker_core.model.consent import (
 )
 from tailtracker_core.usecases.deps import Deps
 
-__all__ = ["ControllerInfo", "request_erasure", "consent_history", "consent_receipt", "current_state", "set_consent"]
+__all__ = [
+    "ControllerInfo",
+    "request_erasure",
+    "consent_history",
+    "consent_receipt",
+    "current_state",
+    "set_consent",
+]
 
 
 def set_consent(
@@ -102,7 +109,9 @@ def consent_receipt(
                         "purpose": text,
                         "purposeCategory": [category],
                         "consentType": consent_type,
-                        "piiCategory": ["Contact", "Location"] if record.purpose is Purpose.LOCATION_ALERTS else ["Contact"],
+                        "piiCategory": ["Contact", "Location"]
+                        if record.purpose is Purpose.LOCATION_ALERTS
+                        else ["Contact"],
                         "primaryPurpose": record.purpose is Purpose.ESSENTIAL,
                         "termination": "Withdraw at any time in the app's privacy settings",
                         "thirdPartyDisclosure": record.purpose is Purpose.VET_SHARING,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
-from attrs import frozen
+from attrs import field, frozen
 
 from tailtracker_core.config import CoreConfig
 from tailtracker_core.model.subscriptions import entitled_tier
@@ -35,7 +35,7 @@ class Deps:
     signer: TokenSigner
     sessions: SessionStore
     limiter: RateLimiter
-    config: CoreConfig = CoreConfig()
+    config: CoreConfig = field(factory=CoreConfig)
 
 
 class Unset:

@@ -10,13 +10,13 @@ __all__ = ["invitation_email", "send_invitation_email"]
 _TEMPLATES = {
     "en": (
         "{inviter} invited you to {family} on TailTracker",
-        "Hello,\n\n{inviter} invited you to join the family \"{family}\" on TailTracker as {role}.\n\n"
+        'Hello,\n\n{inviter} invited you to join the family "{family}" on TailTracker as {role}.\n\n'
         "Accept the invitation here (valid until {expires}):\n{link}\n\n"
         "If you did not expect this email you can ignore it.\n",
     ),
     "de": (
         "{inviter} hat dich zu {family} auf TailTracker eingeladen",
-        "Hallo,\n\n{inviter} hat dich eingeladen, der Familie \"{family}\" auf TailTracker als {role} "
+        'Hallo,\n\n{inviter} hat dich eingeladen, der Familie "{family}" auf TailTracker als {role} '
         "beizutreten.\n\nNimm die Einladung hier an (gültig bis {expires}):\n{link}\n\n"
         "Wenn du diese E-Mail nicht erwartet hast, kannst du sie ignorieren.\n",
     ),

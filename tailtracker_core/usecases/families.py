@@ -153,7 +153,14 @@ def invite(deps: Deps, actor: UUID, family_id: UUID, email: str, role: Role) -> 
             raise TierLimitExceeded("members per family", limits.members_per_family, tier.value)
         token = deps.ids.new_token()
         invitation = Invitation.issue(
-            deps.ids.new_id(), family_id, email, role, hash_token(token), actor, now, deps.config.invitation_ttl
+            deps.ids.new_id(),
+            family_id,
+            email,
+            role,
+            hash_token(token),
+            actor,
+            now,
+            deps.config.invitation_ttl,
         )
         inviter = next(u for u in members if u.id == actor)
         uow.invitations.add(invitation)
@@ -219,4 +226,3 @@ def revoke_invitation(deps: Deps, actor: UUID, family_id: UUID, invitation_id: U
         uow.invitations.save(invitation)
         uow.record(InvitationRevoked(invitation.id, family_id))
         uow.commit()
-

@@ -73,14 +73,14 @@ class PetChanges:
     name: str | Unset = UNSET
     species: Species | Unset = UNSET
     sex: Sex | Unset = UNSET
-    breed: str | None | Unset = UNSET
-    birth_date: date | None | Unset = UNSET
+    breed: str | Unset | None = UNSET
+    birth_date: date | Unset | None = UNSET
     colors: list[str] | Unset = UNSET
-    size: Size | None | Unset = UNSET
-    weight_kg: float | None | Unset = UNSET
-    microchip: Microchip | None | Unset = UNSET
-    neutered: bool | None | Unset = UNSET
-    notes: str | None | Unset = UNSET
+    size: Size | Unset | None = UNSET
+    weight_kg: float | Unset | None = UNSET
+    microchip: Microchip | Unset | None = UNSET
+    neutered: bool | Unset | None = UNSET
+    notes: str | Unset | None = UNSET
 
     def applied_to(self, draft: PetDraft) -> PetDraft:
         given = {k: v for k, v in asdict(self, recurse=False).items() if not isinstance(v, Unset)}
@@ -107,4 +107,3 @@ def delete_pet(deps: Deps, actor: UUID, pet_id: UUID) -> None:
         uow.pets.delete(pet.id)
         uow.record(PetDeleted(pet.id, pet.family_id))
         uow.commit()
-
