@@ -1,0 +1,1 @@
+"""Test kit for embedders: Hypothesis strategies and the port contract suites."""
