@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from adapters.security import JwtSigner, generate_key, parse_keys
 from tailtracker_core.errors import AuthenticationFailed
 from tailtracker_core.model.tiers import Tier
+from tailtracker_core.testing.token_contract import TokenSignerContract
 from tests.fixtures.kv import FakeClock
 
 KEY = "k" * 16 + generate_key()
@@ -408,3 +409,9 @@ def test_the_ids_are_uuids(signer: JwtSigner) -> None:
     got = signer.decode_access(signer.issue_access(USER, SESSION, Tier.FREE, START))
     assert isinstance(got.user_id, UUID)
     assert isinstance(got.session_id, UUID)
+
+
+class TestJwtSignerContract(TokenSignerContract):
+    @pytest.fixture
+    def now(self) -> datetime:
+        return START
