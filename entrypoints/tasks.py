@@ -20,7 +20,14 @@ from tailtracker_core.ports import Cache, Clock, EmailSender, EventPublisher, Ou
 from tailtracker_core.usecases.emails import send_invitation_email
 from tailtracker_core.usecases.outbox import relay_once
 
-__all__ = ["ACTOR_NAME", "EventHandlers", "register_actors", "run_relay", "start_embedded_worker"]
+__all__ = [
+    "ACTOR_NAME",
+    "QUEUE_NAME",
+    "EventHandlers",
+    "register_actors",
+    "run_relay",
+    "start_embedded_worker",
+]
 
 ACTOR_NAME = "handle_event"
 QUEUE_NAME = "events"
@@ -63,7 +70,8 @@ def register_actors(
     max_backoff_ms: int | None = None,
 ) -> None:
     """Declare `handle_event(message_id, topic, payload)` on this broker (not the global one).
-    Retry settings left as None come from the broker's Retries middleware."""
+    Retry settings left as None come from the broker's Retries middleware. Registering again
+    replaces the earlier registration (bootstrap registers; the worker may register again)."""
 
     def handle_event(message_id: str, topic: str, payload: str) -> None:
         _log.debug("handling %s (%s)", message_id, topic)
@@ -78,6 +86,8 @@ def register_actors(
         )
         if value is not None
     }
+    # Dramatiq refuses a second actor of one name; the newest registration wins instead.
+    broker.actors.pop(ACTOR_NAME, None)
     dramatiq.actor(
         broker=broker,
         actor_name=ACTOR_NAME,

@@ -45,7 +45,7 @@ class FileEmailSender:
         if target.exists():
             _log.info("email %s already written to %s", message.idempotency_key, target)
             return
-        data = to_mime(message, self.sender).as_bytes()
+        data = to_mime(message, self.sender, for_reading=True).as_bytes()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             # Write aside, then rename: a reader never sees half a message.

@@ -25,7 +25,9 @@ def _one_line(value: str) -> str:
     return " ".join(value.splitlines()).strip()
 
 
-def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
+def to_mime(message: EmailMessage, sender: str, *, for_reading: bool = False) -> email.message.EmailMessage:
+    """`for_reading`: a file a developer opens, so links stay whole (8bit) where RFC 5322's
+    998-character line limit allows; on the wire quoted-printable is safe for any server."""
     mime = email.message.EmailMessage(policy=email.policy.SMTP)
     mime["From"] = _one_line(sender)
     mime["To"] = _one_line(message.to)
@@ -33,6 +35,7 @@ def to_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
     mime["Date"] = formatdate(usegmt=True)
     mime["Message-ID"] = message_id_for(message.idempotency_key, sender)
     mime["X-TailTracker-Idempotency-Key"] = _one_line(message.idempotency_key)
-    # quoted-printable: 7-bit safe for servers without 8BITMIME, still readable in a file.
-    mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
+    short_lines = all(len(line.encode()) <= 998 for line in message.text.splitlines())
+    cte = "8bit" if for_reading and short_lines else "quoted-printable"
+    mime.set_content(message.text, charset="utf-8", cte=cte)
     return mime

@@ -1,0 +1,142 @@
+"""The worker process: Dramatiq consumers for the configured broker, optionally the relay.
+
+`tailtracker worker [--threads N] [--with-relay]` and `tailtracker relay` start
+`python -m entrypoints.worker`. SIGTERM or SIGINT stop it gracefully: the relay finishes its
+pass, messages in hand are finished (or left unacknowledged, so the broker redelivers them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import dramatiq
+
+from entrypoints.bootstrap import Settings, SettingsError, build
+from entrypoints.tasks import QUEUE_NAME, EventHandlers, register_actors, run_relay
+from tailtracker_core.ports import Clock, EventPublisher, OutboxStore
+
+__all__ = ["main", "run_relay_forever", "run_worker"]
+
+_log = logging.getLogger("tailtracker.worker")
+
+SHUTDOWN_TIMEOUT_MS = 30_000  # how long in-flight tasks get to finish on shutdown
+
+
+def _shut_down(stop: threading.Event, reason: str) -> None:
+    _log.info("received %s; shutting down", reason)
+    stop.set()
+
+
+@contextmanager
+def _until_signalled(stop: threading.Event) -> Iterator[None]:
+    """Turn SIGTERM/SIGINT into `stop` (only the main thread may install handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # Event.set and logging take locks the interrupted main thread may hold: use a thread.
+        threading.Thread(target=_shut_down, args=(stop, signal.Signals(signum).name), daemon=True).start()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _wait(stop: threading.Event) -> None:
+    while not stop.wait(0.5):  # short waits keep the main thread responsive to signals
+        pass
+
+
+def run_worker(
+    broker: dramatiq.Broker,
+    handlers: EventHandlers,
+    *,
+    threads: int = 4,
+    relay: tuple[OutboxStore, EventPublisher, Clock] | None = None,
+    stop: threading.Event | None = None,
+    queue_name: str = QUEUE_NAME,
+) -> None:
+    """Register the actors and consume until `stop` is set or SIGTERM/SIGINT arrives."""
+    stop = stop or threading.Event()
+    register_actors(broker, handlers, queue_name=queue_name)
+    worker = dramatiq.Worker(broker, worker_threads=threads)
+    relay_thread = None
+    with _until_signalled(stop):
+        worker.start()
+        _log.info("worker started: %d threads on %s", threads, type(broker).__name__)
+        if relay is not None:
+            relay_thread = threading.Thread(target=run_relay, args=(*relay, stop), name="outbox-relay")
+            relay_thread.start()
+        try:
+            _wait(stop)
+        finally:
+            stop.set()
+            if relay_thread is not None:
+                relay_thread.join()
+            worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
+            _log.info("worker stopped")
+
+
+def run_relay_forever(
+    store: OutboxStore, publisher: EventPublisher, clock: Clock, stop: threading.Event | None = None
+) -> None:
+    """Relay the outbox until `stop` is set or SIGTERM/SIGINT arrives."""
+    stop = stop or threading.Event()
+    with _until_signalled(stop):
+        relay_thread = threading.Thread(
+            target=run_relay, args=(store, publisher, clock, stop), name="outbox-relay"
+        )
+        relay_thread.start()
+        _log.info("relay started")
+        try:
+            _wait(stop)
+        finally:
+            stop.set()
+            relay_thread.join()
+            _log.info("relay stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tailtracker worker", description=__doc__)
+    parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    parser.add_argument("--with-relay", action="store_true", help="also run the outbox relay here")
+    parser.add_argument("--relay-only", action="store_true", help="run only the outbox relay")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"tailtracker: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.broker_url.startswith("stub:"):
+        print(
+            "tailtracker: the stub:// broker lives inside the API process (embedded worker); "
+            "set TAILTRACKER_BROKER_URL to amqp:// or redis:// to run a separate worker or relay",
+            file=sys.stderr,
+        )
+        return 2
+    container = build(settings)
+    try:
+        if args.relay_only:
+            run_relay_forever(container.outbox, container.publisher, container.deps.clock)
+        else:
+            relay = (container.outbox, container.publisher, container.deps.clock) if args.with_relay else None
+            run_worker(container.broker, container.handlers, threads=args.threads, relay=relay)
+    finally:
+        container.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
