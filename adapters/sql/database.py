@@ -1,0 +1,84 @@
+"""`Database`: the SQL adapter's entry point, chosen by URL (sqlite:// or postgresql://)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import text
+
+from adapters.sql.engine import engine_for
+from adapters.sql.outbox import SqlOutbox
+from adapters.sql.uow import SqlUnitOfWork
+from tailtracker_core.ports import Clock, IdGenerator
+
+__all__ = ["Database"]
+
+
+class Database:
+    """A pooled engine; `uow_factory` is a UnitOfWorkFactory, `outbox()` an OutboxStore.
+
+    `ids` and `clock` (for outbox rows) default to UUIDv7 ids and the system clock; the
+    composition root may pass its own so the whole app shares one source of each.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        ids: IdGenerator | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._engine = engine_for(url, pool_size=pool_size, echo=echo)
+        self._ids: IdGenerator = ids or _Uuid7()
+        self._clock: Clock = clock or _UtcClock()
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    def uow_factory(self, actor: UUID | None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine, actor, self._ids, self._clock)
+
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self._engine)
+
+    def ping(self) -> None:
+        """Raise when the database cannot answer."""
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT 1")).scalar_one()
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+
+class _UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class _Uuid7:
+    """RFC 9562 UUIDv7, monotonic within the process (outbox ids sort in creation order)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def new_id(self) -> UUID:
+        with self._lock:
+            ms = time.time_ns() // 1_000_000
+            value = (ms << 74) | (int.from_bytes(os.urandom(10), "big") >> 6)
+            value = max(value, self._last + 1)  # same millisecond: keep increasing
+            self._last = value
+        ms, rand = value >> 74, value & ((1 << 74) - 1)
+        rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
+        return UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b)
+
+    def new_token(self) -> str:
+        return os.urandom(32).hex()

@@ -1,0 +1,209 @@
+"""The row tables (SQLAlchemy Core). Core objects are mapped to and from rows in `mapping.py`.
+
+Types are portable between SQLite and PostgreSQL: `Uuid`, `UtcDateTime` (always aware UTC
+in Python), JSON lists, and enums stored as their string values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "consent_records",
+    "erasure_requests",
+    "families",
+    "invitations",
+    "memberships",
+    "metadata",
+    "outbox",
+    "pets",
+    "subscriptions",
+    "users",
+    "UtcDateTime",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and read back as an aware UTC datetime, on every dialect.
+
+    SQLite keeps no offset, so naive values read back are UTC by construction; naive values
+    written are refused because their zone is unknown.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every timestamp must carry its zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("email_key", String(254), nullable=False),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("phone", String(20)),
+    Column("alert_lat", Double),
+    Column("alert_lon", Double),
+    Column("alert_radius_km", Double),
+    Column("version", Integer, nullable=False),
+    Index("ux_users_email_key", "email_key", unique=True),
+)
+
+families = Table(
+    "families",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Index("ix_memberships_user_id", "user_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(128), nullable=False),
+    Column("invited_by", Uuid, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("accepted_at", UtcDateTime),
+    Column("accepted_by", Uuid),
+    Column("revoked_at", UtcDateTime),
+    Index("ux_invitations_token_hash", "token_hash", unique=True),
+    Index("ix_invitations_family_id", "family_id"),
+)
+
+pets = Table(
+    "pets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("species", String(16), nullable=False),
+    Column("sex", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("breed", String(100)),
+    Column("birth_date", Date),
+    Column("colors", _JSON, nullable=False),
+    Column("size", String(16)),
+    Column("weight_kg", Double),
+    Column("microchip", String(15)),
+    Column("neutered", Boolean),
+    Column("notes", Text),
+    Column("version", Integer, nullable=False),
+    Index("ix_pets_family_id_id", "family_id", "id"),
+)
+
+consent_records = Table(
+    "consent_records",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("policy_version", String(40), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("method", String(16), nullable=False),
+    Index("ix_consent_records_user", "user_id", "recorded_at", "id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("current_period_end", UtcDateTime),
+    Column("provider", String(32), nullable=False),
+    Index("ix_subscriptions_user_id", "user_id"),
+)
+
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("completed_at", UtcDateTime),
+    Index("ix_erasure_requests_user_id", "user_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("topic", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Index(
+        "ix_outbox_unsent",
+        "created_at",
+        "id",
+        sqlite_where=text("sent_at IS NULL"),
+        postgresql_where=text("sent_at IS NULL"),
+    ),
+)
