@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tailtracker: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # it narrates every socket at INFO
     if settings.broker_url.startswith("stub:"):
         print(
             "tailtracker: the stub:// broker lives inside the API process (embedded worker); "
