@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from uuid import UUID
 
 from attrs import frozen
@@ -27,7 +28,7 @@ from tailtracker_core.model.accounts import (
 from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose
 from tailtracker_core.model.families import Family
 from tailtracker_core.model.tiers import Tier
-from tailtracker_core.ports import AccessClaims, SessionRecord
+from tailtracker_core.ports import AccessClaims, PasswordHasher, SessionRecord
 from tailtracker_core.usecases.deps import UNSET, Deps, Unset, tier_of_users
 
 __all__ = [
@@ -111,7 +112,7 @@ def login(deps: Deps, email: str, password: str, client_address: str) -> AuthRes
     with deps.uow(None) as uow:
         user = uow.users.get_by_email(email.strip().lower())
         if user is None:
-            deps.hasher.verify(deps.hasher.hash(_DUMMY_HASH_INPUT), password)
+            deps.hasher.verify(_dummy_hash(deps.hasher), password)
             ok = False
         else:
             ok = deps.hasher.verify(user.password_hash, password)
@@ -212,6 +213,12 @@ def update_profile(
         uow.users.save(user)
         uow.commit()
     return user
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash made once per hasher, so an unknown email costs one verification like a known one."""
+    return hasher.hash(_DUMMY_HASH_INPUT)
 
 
 def check_point(lat: float, lon: float, field: str) -> tuple[float, float]:
