@@ -66,7 +66,9 @@ def test_invitation_event_goes_to_the_outbox_with_the_commit():
     messages = store.outbox().claim(100)
     topics = [m.topic for m in messages]
     assert "invitation.created" in topics
-    event = event_from_json("invitation.created", next(m.payload for m in messages if m.topic == "invitation.created"))
+    event = event_from_json(
+        "invitation.created", next(m.payload for m in messages if m.topic == "invitation.created")
+    )
     assert isinstance(event, InvitationCreated) and event.family_name == "Home"
 
 
@@ -86,7 +88,9 @@ def test_consent_history_is_append_only_and_current_state_is_the_latest():
     user = add_user(deps, "u@example.org")
     consents.set_consent(deps, user.id, Purpose.LOCATION_ALERTS, True, "2026-01", ConsentMethod.APP)
     clock.advance(minutes=1)
-    withdrawn = consents.set_consent(deps, user.id, Purpose.LOCATION_ALERTS, False, "2026-01", ConsentMethod.WEB)
+    withdrawn = consents.set_consent(
+        deps, user.id, Purpose.LOCATION_ALERTS, False, "2026-01", ConsentMethod.WEB
+    )
     state = consents.current_state(deps, user.id)
     assert state[Purpose.LOCATION_ALERTS] == withdrawn
     assert state[Purpose.MARKETING] is None
@@ -118,12 +122,18 @@ def test_every_event_round_trips_through_json(data):
     topic = data.draw(st.sampled_from(sorted(EVENT_TYPES)))
     cls = EVENT_TYPES[topic]
     event = data.draw(
-        st.builds(cls, **{
-            f.name: st.uuids() if "UUID" in str(f.type)
-            else st.datetimes(timezones=st.just(UTC), min_value=datetime(2000, 1, 1)) if "datetime" in str(f.type)
-            else st.booleans() if "bool" in str(f.type)
-            else st.text()
-            for f in cls.__attrs_attrs__
-        })
+        st.builds(
+            cls,
+            **{
+                f.name: st.uuids()
+                if "UUID" in str(f.type)
+                else st.datetimes(timezones=st.just(UTC), min_value=datetime(2000, 1, 1))
+                if "datetime" in str(f.type)
+                else st.booleans()
+                if "bool" in str(f.type)
+                else st.text()
+                for f in cls.__attrs_attrs__
+            },
+        )
     )
     assert event_from_json(topic, event_to_json(event)) == event

@@ -68,9 +68,17 @@ def test_entitlement_is_the_highest_tier_still_entitled(subs):
 
 def test_cancellation_and_billing_issues_keep_access_until_expiry():
     end = NOW + timedelta(days=3)
-    assert entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.CANCELED, end)], NOW) is Tier.PRO  # type: ignore[arg-type]
-    assert entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.PAST_DUE, None)], NOW) is Tier.PRO  # type: ignore[arg-type]
-    assert entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.CANCELED, end)], end) is Tier.FREE  # type: ignore[arg-type]
+    assert (
+        entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.CANCELED, end)], NOW) is Tier.PRO
+    )  # type: ignore[arg-type]
+    assert (
+        entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.PAST_DUE, None)], NOW)
+        is Tier.PRO
+    )  # type: ignore[arg-type]
+    assert (
+        entitled_tier([Subscription(None, None, Tier.PRO, SubscriptionStatus.CANCELED, end)], end)
+        is Tier.FREE
+    )  # type: ignore[arg-type]
 
 
 def _draft(name="Rex"):
@@ -98,7 +106,9 @@ def test_a_family_has_the_highest_tier_of_its_owners_and_a_downgrade_hides_nothi
     families.change_role(deps, owner.id, family.id, co_owner.id, Role.OWNER)
     with deps.uow(co_owner.id) as uow:
         end = clock.now() + timedelta(days=10)
-        uow.subscriptions.add(Subscription(deps.ids.new_id(), co_owner.id, Tier.PREMIUM, SubscriptionStatus.CANCELED, end))
+        uow.subscriptions.add(
+            Subscription(deps.ids.new_id(), co_owner.id, Tier.PREMIUM, SubscriptionStatus.CANCELED, end)
+        )
         uow.commit()
     for i in range(5):
         pets.create_pet(deps, owner.id, family.id, _draft(f"P{i}"))
@@ -131,11 +141,15 @@ def test_pet_list_pages_by_id_and_filters_by_species():
     deps, *_ = memory_deps()
     owner = add_user(deps, "o@example.org")
     with deps.uow(owner.id) as uow:
-        uow.subscriptions.add(Subscription(deps.ids.new_id(), owner.id, Tier.PRO, SubscriptionStatus.ACTIVE, None))
+        uow.subscriptions.add(
+            Subscription(deps.ids.new_id(), owner.id, Tier.PRO, SubscriptionStatus.ACTIVE, None)
+        )
         uow.commit()
     family = families.create_family(deps, owner.id, "Home")
     made = [
-        pets.create_pet(deps, owner.id, family.id, PetDraft(name=f"P{i}", species=Species.CAT if i % 2 else Species.DOG))
+        pets.create_pet(
+            deps, owner.id, family.id, PetDraft(name=f"P{i}", species=Species.CAT if i % 2 else Species.DOG)
+        )
         for i in range(7)
     ]
     page1 = pets.list_pets(deps, owner.id, family.id, None, None, 3)
@@ -153,7 +167,9 @@ def test_update_with_a_stale_version_is_refused():
     owner = add_user(deps, "o@example.org")
     family = families.create_family(deps, owner.id, "Home")
     pet = pets.create_pet(deps, owner.id, family.id, _draft())
-    updated = pets.update_pet(deps, owner.id, pet.id, pets.PetChanges(birth_date=date(2020, 1, 1)), expected_version=1)
+    updated = pets.update_pet(
+        deps, owner.id, pet.id, pets.PetChanges(birth_date=date(2020, 1, 1)), expected_version=1
+    )
     assert updated.version == 2 and updated.birth_date == date(2020, 1, 1) and updated.name == "Rex"
     with pytest.raises(PreconditionFailed):
         pets.update_pet(deps, owner.id, pet.id, pets.PetChanges(name="Max"), expected_version=1)
