@@ -1,0 +1,110 @@
+"""The HTTP app, composed in one place: controllers, the exception mapper, dependencies,
+middleware and plugins are listed here, not discovered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+
+from entrypoints.bootstrap import Container
+
+from .controllers.auth import AuthController
+from .controllers.consents import ConsentController
+from .controllers.families import FamilyController
+from .controllers.invitations import FamilyInvitationController, InvitationController
+from .controllers.me import MeController
+from .controllers.ops import OpsController
+from .controllers.pets import PetController
+from .gate import Gate
+from .headers import security_headers
+from .identity import current_claims
+from .metrics import HttpMetrics
+from .problems import handle_exception, require_json_body
+
+__all__ = ["create_app", "openapi_config"]
+
+CONTROLLERS = [
+    AuthController,
+    MeController,
+    FamilyController,
+    FamilyInvitationController,
+    InvitationController,
+    PetController,
+    ConsentController,
+    OpsController,
+]
+_OPS_PATHS = ("/health", "/ready", "/metrics", "/schema")
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="TailTracker API",
+        version="1.0.0",
+        description="Pets, families that share them, and the user's privacy choices. "
+        "Errors are RFC 9457 problem details with a stable `code`.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), JsonRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http", scheme="bearer", bearer_format="JWT", description="The access token."
+                )
+            }
+        ),
+        tags=[
+            Tag(name="Auth", description="Accounts and tokens."),
+            Tag(name="Account", description="The signed-in user's profile."),
+            Tag(name="Families", description="Sharing groups, members and roles."),
+            Tag(name="Invitations", description="Joining a family by an emailed link."),
+            Tag(name="Pets", description="Pets of the caller's families."),
+            Tag(name="Privacy", description="Consent records and receipts."),
+            Tag(name="Operations", description="Probes and metrics."),
+        ],
+        use_handler_docstrings=False,
+    )
+
+
+def create_app(
+    container: Container,
+    *,
+    on_startup: Sequence[Callable[[], Any]] = (),
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+) -> Litestar:
+    settings = container.settings
+    metrics = HttpMetrics()
+    app = Litestar(
+        route_handlers=CONTROLLERS,
+        dependencies={
+            "container": Provide(lambda: container, use_cache=True, sync_to_thread=False),
+            "deps": Provide(lambda: container.deps, use_cache=True, sync_to_thread=False),
+            "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
+            "claims": Provide(current_claims, sync_to_thread=False),
+        },
+        exception_handlers={Exception: handle_exception},
+        before_request=require_json_body,
+        before_send=[security_headers(production=settings.env == "production")],
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
+        openapi_config=openapi_config() if settings.schema_enabled else None,
+        request_max_body_size=settings.max_body_bytes,
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+        debug=False,
+    )
+    # The gate and the metrics wrap the router itself (not the route middleware stack), so
+    # that unknown routes are limited and counted too; Litestar's before_send still applies.
+    gate = Gate(
+        app.asgi_handler,
+        container.deps,
+        rate_limits=settings.rate_limits_enabled,
+        offload=not settings.cache_url.startswith("memory"),
+        exempt=lambda path: path.startswith(_OPS_PATHS),
+    )
+    app.asgi_handler = metrics.middleware(gate)
+    return app

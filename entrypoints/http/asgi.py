@@ -1,0 +1,43 @@
+"""The ASGI factory granian serves:
+
+    granian --interface asgi --factory entrypoints.http.asgi:create
+
+Nothing is built at import time: settings, connections and the app come into being when the
+server calls `create()`, and the container is closed when the app shuts down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from litestar import Litestar
+
+from entrypoints.bootstrap import Settings, build
+
+from .app import create_app
+
+__all__ = ["create"]
+
+
+def create() -> Litestar:
+    settings = Settings.from_env()
+    container = build(settings)
+    stoppers: list[Callable[[], None]] = []
+
+    def start_worker() -> None:
+        # The embedded default (stub:// broker): the worker and the outbox relay run in-process.
+        if settings.broker_url.startswith("stub://") and settings.embedded_worker:
+            from entrypoints.tasks import start_embedded_worker
+
+            stoppers.append(
+                start_embedded_worker(
+                    container.broker, container.outbox, container.publisher, container.deps.clock
+                )
+            )
+
+    def stop() -> None:
+        while stoppers:
+            stoppers.pop()()
+        container.close()
+
+    return create_app(container, on_startup=[start_worker], on_shutdown=[stop])

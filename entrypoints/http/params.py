@@ -1,0 +1,58 @@
+"""Explicit parameter markers shared by the controllers (Litestar 3 drops inferred ones)."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias
+from uuid import UUID
+
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
+
+from entrypoints.bootstrap import Container
+from tailtracker_core.ports import AccessClaims
+from tailtracker_core.usecases.deps import Deps
+
+from .metrics import HttpMetrics
+
+__all__ = [
+    "Claims",
+    "ContainerDep",
+    "Cursor",
+    "DepsDep",
+    "Fields",
+    "IdempotencyKey",
+    "IfMatch",
+    "Limit",
+    "MetricsDep",
+    "PathId",
+]
+
+# Dependencies, injected by name (see app.create_app).
+DepsDep: TypeAlias = NamedDependency[Deps]
+Claims: TypeAlias = NamedDependency[AccessClaims]
+ContainerDep: TypeAlias = NamedDependency[Container]
+MetricsDep: TypeAlias = NamedDependency[HttpMetrics]
+
+PathId: TypeAlias = Annotated[UUID, PathParameter()]
+
+Limit: TypeAlias = Annotated[int, QueryParameter(ge=1, le=100, description="Page size (1..100).")]
+Cursor: TypeAlias = Annotated[
+    str | None,
+    QueryParameter(max_length=64, description="Opaque cursor: the `next_cursor` of the previous page."),
+]
+Fields: TypeAlias = Annotated[
+    str | None,
+    QueryParameter(max_length=500, description="Comma-separated field names: return only these fields."),
+]
+IfMatch: TypeAlias = Annotated[
+    str | None, HeaderParameter(name="If-Match", description='The ETag you read, e.g. "3" (412 when stale).')
+]
+IdempotencyKey: TypeAlias = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="One key per intended creation: a retry with the same key and body replays it.",
+    ),
+]
