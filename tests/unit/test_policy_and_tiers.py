@@ -61,7 +61,7 @@ def test_entitlement_is_the_highest_tier_still_entitled(subs):
         t
         for t, s, e in subs
         if s is not SubscriptionStatus.EXPIRED
-        and (s is not SubscriptionStatus.CANCELED or (e is not None and NOW < e))
+        and (s is not SubscriptionStatus.CANCELED or (e is not None and e > NOW))
     ]
     assert got.rank == max((t.rank for t in entitled), default=0)
 
