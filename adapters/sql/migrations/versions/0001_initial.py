@@ -187,12 +187,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT email_key::text FROM public.users WHERE id = public.tt_current_user()
 $$;
 
-CREATE FUNCTION tt_member_families() RETURNS SETOF uuid
+CREATE FUNCTION tt_member_families() RETURNS SETOF uuid ROWS 10
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT family_id FROM public.memberships WHERE user_id = public.tt_current_user()
 $$;
 
-CREATE FUNCTION tt_owner_families() RETURNS SETOF uuid
+CREATE FUNCTION tt_owner_families() RETURNS SETOF uuid ROWS 10
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT family_id FROM public.memberships
     WHERE user_id = public.tt_current_user() AND role = 'owner'
