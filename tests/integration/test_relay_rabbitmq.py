@@ -15,6 +15,7 @@ import pytest
 
 from adapters.memory.uow import MemoryStore
 from adapters.queue import DramatiqPublisher, broker_from_url
+from adapters.sql import Database, migrate
 from adapters.system import Uuid7Generator
 from tailtracker_core.events import PetCreated
 from tailtracker_core.ports import OutboxStore, UnitOfWorkFactory
@@ -39,12 +40,9 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         store = MemoryStore(Uuid7Generator(), FixedClock())
         yield store.uow_factory, store.outbox
         return
-    sql = pytest.importorskip("adapters.sql")
-    if not hasattr(sql, "Database") or not hasattr(sql, "migrate"):
-        pytest.skip("adapters.sql does not export Database and migrate yet")
     url = f"sqlite:///{tmp_path / 'tailtracker.db'}"
-    sql.migrate(url)
-    database = sql.Database(url)
+    migrate(url)
+    database = Database(url)
     try:
         yield database.uow_factory, database.outbox
     finally:
