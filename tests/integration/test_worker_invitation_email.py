@@ -226,7 +226,9 @@ def test_run_worker_with_its_relay_delivers_and_stops_when_asked(
         DictCache(),
         ACCEPT_URL_BASE,
     )
-    register_actors(broker, handlers)  # as bootstrap does: run_worker registers again, harmlessly
+    # As bootstrap does; run_worker registers again, which must replace, not fail. (Our own
+    # queue, not "events": the worker consumes every queue the broker knows.)
+    register_actors(broker, handlers, queue_name=rabbitmq_queue)
     store = MemoryStore(Uuid7Generator(), FixedClock())
     publisher = DramatiqPublisher(broker, queue_name=rabbitmq_queue)
     stop = threading.Event()
