@@ -1,0 +1,275 @@
+"""The real app in a subprocess: granian serving `entrypoints.http.asgi:create` on a free port.
+
+`live_server` is parametrised over two back ends and runs each test once per back end:
+
+- `sqlite`: the embedded default. SQLite in a temporary directory (migrated first with the
+  CLI), in-process cache, the stub broker with the worker and relay inside the API process,
+  emails written as .eml files to `<tmp>/outbox`.
+- `postgres`: a freshly provisioned PostgreSQL database the app reaches as its
+  non-owner role (row-level security applies), Redis database 14 (flushed) for the cache,
+  rate limiter and sessions; still the stub broker and the file outbox. It needs the
+  `postgres_admin_url` and `redis_url` services (tests/conftest.py: skipped locally when
+  missing, a failure with CI=true).
+
+`sqlite_server` is one more embedded-default server of its own (schemathesis fuzzes it, so
+its traffic cannot disturb the flow test). Servers are started once per session and stopped
+with SIGTERM (SIGKILL after a timeout). Their output goes to `<tmp>/server.log`, which is
+attached to the report of every failing test that used that server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from attrs import frozen
+
+from tests.fixtures.messaging import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 60.0
+SHUTDOWN_TIMEOUT_S = 15.0
+E2E_REDIS_DB = 14
+
+
+@frozen
+class LiveServer:
+    """A running app: where it answers, where its emails land, where its log is."""
+
+    backend: str
+    base_url: str
+    outbox: Path
+    log: Path
+
+    def log_tail(self, lines: int = 200) -> str:
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _tool(name: str) -> str:
+    """A console script of this virtualenv (next to the interpreter), else from PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed (pip install -e '.[dev]')", pytrace=False)
+    return found
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    # The server sees only the settings given here, not whatever the developer exported.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAILTRACKER_")}
+    env.update(extra)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class _Process:
+    def __init__(self, tmp: Path, settings: dict[str, str], backend: str) -> None:
+        self.tmp, self.backend = tmp, backend
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.outbox = tmp / "outbox"
+        self.log = tmp / "server.log"
+        self.env = _env(
+            {
+                "TAILTRACKER_VAR_DIR": str(tmp / "var"),
+                "TAILTRACKER_BROKER_URL": "stub://",
+                "TAILTRACKER_EMBEDDED_WORKER": "true",
+                "TAILTRACKER_EMAIL_URL": f"file://{self.outbox}",
+                "TAILTRACKER_ARGON2_TIME_COST": "1",
+                "TAILTRACKER_ARGON2_MEMORY_KIB": "1024",
+                # 60 requests a minute per user would throttle the fuzzer; the limiter has its own tests.
+                "TAILTRACKER_RATE_LIMITS_ENABLED": "false",
+                "TAILTRACKER_PUBLIC_BASE_URL": self.base_url,
+                **settings,
+            }
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def server(self) -> LiveServer:
+        return LiveServer(self.backend, self.base_url, self.outbox, self.log)
+
+    def migrate(self) -> None:
+        done = subprocess.run(
+            [_tool("tailtracker"), "migrate"],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"`tailtracker migrate` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+                pytrace=False,
+            )
+
+    def start(self) -> None:
+        command = [
+            _tool("granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--access-log",
+            "entrypoints.http.asgi:create",
+        ]
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"the {self.backend} server exited with {self.proc.returncode} before answering "
+                    f"/health:\n{self.server().log_tail()}",
+                    pytrace=False,
+                )
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(
+            f"the {self.backend} server did not answer /health within {STARTUP_TIMEOUT_S:.0f} s:\n"
+            f"{self.server().log_tail()}",
+            pytrace=False,
+        )
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            # Its own session (start_new_session): the group is the server and its workers only.
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+
+
+def _start(tmp: Path, settings: dict[str, str], backend: str) -> _Process:
+    process = _Process(tmp, settings, backend)
+    process.migrate()
+    process.start()
+    return process
+
+
+def _redis_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def _drop_database(admin_url: str, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _sqlite_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Process]:
+    tmp = tmp_path_factory.mktemp("e2e-sqlite")
+    process = _start(
+        tmp,
+        {"TAILTRACKER_DATABASE_URL": f"sqlite:///{tmp}/db.sqlite", "TAILTRACKER_CACHE_URL": "memory://"},
+        "sqlite",
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def _postgres_process(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, redis_url: str
+) -> Iterator[_Process]:
+    from adapters.sql.roles import provision_postgres
+
+    tmp = tmp_path_factory.mktemp("e2e-postgres")
+    database = f"tt_e2e_{uuid.uuid4().hex[:10]}"
+    owner_url, app_url = provision_postgres(postgres_admin_url, database)
+    cache_url = _redis_db(redis_url, E2E_REDIS_DB)
+    _flush_redis(cache_url)
+    settings = {
+        "TAILTRACKER_MIGRATION_DATABASE_URL": owner_url,
+        "TAILTRACKER_DATABASE_URL": app_url,
+        "TAILTRACKER_CACHE_URL": cache_url,
+    }
+    process = None
+    try:
+        process = _start(tmp, settings, "postgres")
+        yield process
+    finally:
+        if process is not None:
+            process.stop()
+        _flush_redis(cache_url)
+        _drop_database(postgres_admin_url, database)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def live_server(request: pytest.FixtureRequest) -> LiveServer:
+    """The app over real HTTP, once on the embedded default and once on PostgreSQL + Redis."""
+    process: _Process = request.getfixturevalue(f"_{request.param}_process")
+    return process.server()
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """An embedded-default server of its own (for fuzzing)."""
+    tmp = tmp_path_factory.mktemp("e2e-fuzz")
+    process = _start(
+        tmp,
+        {"TAILTRACKER_DATABASE_URL": f"sqlite:///{tmp}/db.sqlite", "TAILTRACKER_CACHE_URL": "memory://"},
+        "sqlite",
+    )
+    yield process.server()
+    process.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the server log to the report of a failing test that used a live server."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, LiveServer):
+            report.sections.append(
+                (f"{value.backend} server log (last lines of {value.log})", value.log_tail())
+            )
