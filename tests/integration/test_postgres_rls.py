@@ -158,8 +158,8 @@ def test_a_user_cannot_insert_a_pet_into_another_family(as_user, world: World) -
     with pytest.raises(ProgrammingError, match="row-level security"):
         conn.execute(
             text(
-                "INSERT INTO pets (id, family_id, name, species, sex, created_at, updated_at, colors, version)"
-                " VALUES (:id, :f, 'Intruder', 'cat', 'male', now(), now(), '[]', 1)"
+                "INSERT INTO pets (id, family_id, name, species, sex, created_at, updated_at, colors,"
+                " version) VALUES (:id, :f, 'Intruder', 'cat', 'male', now(), now(), '[]', 1)"
             ),
             {"id": ids.new_id(), "f": world.bob_family.id},
         )

@@ -172,30 +172,40 @@ def upgrade() -> None:
         _row_level_security(_app_role())
 
 
-# Every function pins its search_path so that no object the caller can create shadows a
+# Every SECURITY DEFINER function pins its search_path so that no object the caller can create shadows a
 # table or a function; SECURITY DEFINER ones run as the table owner (BYPASSRLS), which is
 # what lets a policy ask "which families is this user in?" without recursing into the
 # memberships policy itself.
 _FUNCTIONS = """
+-- Not SECURITY DEFINER and without a SET clause, so the planner inlines it; every name in it
+-- is qualified, so no search_path can redirect it.
 CREATE FUNCTION tt_current_user() RETURNS uuid
-LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
-    SELECT nullif(current_setting('tailtracker.user_id', true), '')::uuid
+LANGUAGE sql STABLE AS $$
+    SELECT nullif(pg_catalog.current_setting('tailtracker.user_id', true), '')::pg_catalog.uuid
 $$;
 
+-- PL/pgSQL rather than SQL for the functions on the hot path: PostgreSQL 15 plans a SQL
+-- function's body on every call, PL/pgSQL caches the plan for the session.
 CREATE FUNCTION tt_current_email() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT email_key::text FROM public.users WHERE id = public.tt_current_user()
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    RETURN (SELECT u.email_key::text FROM public.users u WHERE u.id = public.tt_current_user());
+END
 $$;
 
 CREATE FUNCTION tt_member_families() RETURNS SETOF uuid ROWS 10
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT family_id FROM public.memberships WHERE user_id = public.tt_current_user()
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    RETURN QUERY SELECT m.family_id FROM public.memberships m WHERE m.user_id = public.tt_current_user();
+END
 $$;
 
 CREATE FUNCTION tt_owner_families() RETURNS SETOF uuid ROWS 10
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT family_id FROM public.memberships
-    WHERE user_id = public.tt_current_user() AND role = 'owner'
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    RETURN QUERY SELECT m.family_id FROM public.memberships m
+        WHERE m.user_id = public.tt_current_user() AND m.role = 'owner';
+END
 $$;
 
 -- A user may add themself to a family that has no member yet (founding it) or whose
