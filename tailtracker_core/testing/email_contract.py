@@ -5,9 +5,9 @@ Subclass it in a test module and provide the fixtures:
 - `email_sender`: the adapter under test;
 - `delivered`: a callable returning every message delivered so far, parsed as
   `email.message.EmailMessage` (read back from wherever the adapter put them);
-- optionally `refused_recipient` (an address the far end refuses for good, 5xx),
-  `deferred_recipient` (an address it refuses for now, 4xx) and `unreachable_sender` (the
-  same adapter pointed at a server that is down); the tests that need them skip otherwise;
+- optionally `unreachable_sender` (the same adapter pointed at a server that is down);
+- senders with a far end that can refuse recipients subclass `RemoteEmailSenderContract`
+  instead and also provide `refused_recipient` (5xx) and `deferred_recipient` (4xx);
 - the class attributes `permanent_error` and `transient_error`: the adapter's exceptions.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from tailtracker_core.ports import EmailMessage, EmailSender
 
-__all__ = ["EmailSenderContract"]
+__all__ = ["EmailSenderContract", "RemoteEmailSenderContract"]
 
 Delivered = Callable[[], list[MimeMessage]]
 
@@ -46,14 +46,6 @@ def _message(
 class EmailSenderContract:
     permanent_error: ClassVar[type[BaseException]] = Exception
     transient_error: ClassVar[type[BaseException]] = Exception
-
-    @pytest.fixture
-    def refused_recipient(self) -> str | None:
-        return None
-
-    @pytest.fixture
-    def deferred_recipient(self) -> str | None:
-        return None
 
     @pytest.fixture
     def unreachable_sender(self) -> EmailSender | None:
@@ -126,24 +118,6 @@ class EmailSenderContract:
         assert message["X-Evil"] is None
         assert "Hi" in str(message["Subject"])
 
-    def test_a_recipient_refused_for_good_raises_the_permanent_error(
-        self, email_sender: EmailSender, delivered: Delivered, refused_recipient: str | None
-    ) -> None:
-        if refused_recipient is None:
-            pytest.skip("this adapter has no far end that refuses recipients")
-        with pytest.raises(self.permanent_error):
-            email_sender.send(_message("k-refused", to=refused_recipient))
-        assert delivered() == []
-
-    def test_a_recipient_deferred_for_now_raises_the_transient_error(
-        self, email_sender: EmailSender, delivered: Delivered, deferred_recipient: str | None
-    ) -> None:
-        if deferred_recipient is None:
-            pytest.skip("this adapter has no far end that defers recipients")
-        with pytest.raises(self.transient_error):
-            email_sender.send(_message("k-deferred", to=deferred_recipient))
-        assert delivered() == []
-
     def test_a_server_that_is_down_raises_the_transient_error(
         self, unreachable_sender: EmailSender | None
     ) -> None:
@@ -151,3 +125,23 @@ class EmailSenderContract:
             pytest.skip("this adapter has no server that can be down")
         with pytest.raises(self.transient_error):
             unreachable_sender.send(_message("k-down"))
+
+
+class RemoteEmailSenderContract(EmailSenderContract):
+    """For senders with a far end (an SMTP server, an HTTP API) that can refuse or defer a
+    recipient. Needs the fixtures `refused_recipient` and `deferred_recipient`: addresses the
+    test server answers with a permanent (5xx) and a transient (4xx) refusal."""
+
+    def test_a_recipient_refused_for_good_raises_the_permanent_error(
+        self, email_sender: EmailSender, delivered: Delivered, refused_recipient: str
+    ) -> None:
+        with pytest.raises(self.permanent_error):
+            email_sender.send(_message("k-refused", to=refused_recipient))
+        assert delivered() == []
+
+    def test_a_recipient_deferred_for_now_raises_the_transient_error(
+        self, email_sender: EmailSender, delivered: Delivered, deferred_recipient: str
+    ) -> None:
+        with pytest.raises(self.transient_error):
+            email_sender.send(_message("k-deferred", to=deferred_recipient))
+        assert delivered() == []

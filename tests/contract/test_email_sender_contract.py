@@ -18,7 +18,7 @@ from adapters.messaging import (
     email_sender_from_url,
 )
 from tailtracker_core.ports import EmailMessage
-from tailtracker_core.testing.email_contract import EmailSenderContract
+from tailtracker_core.testing.email_contract import EmailSenderContract, RemoteEmailSenderContract
 from tests.fixtures.messaging import SmtpServer, free_port
 
 
@@ -69,7 +69,7 @@ class TestFileEmailSender(EmailSenderContract):
         assert "k-log" in caplog.records[0].getMessage()
 
 
-class TestSmtpEmailSender(EmailSenderContract):
+class TestSmtpEmailSender(RemoteEmailSenderContract):
     permanent_error = PermanentEmailError
     transient_error = TransientEmailError
 
