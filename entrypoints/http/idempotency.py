@@ -21,7 +21,7 @@ from tailtracker_core.ports import Cache
 
 from .problems import ApiError
 
-__all__ = ["idempotent"]
+__all__ = ["fingerprint_of", "idempotent", "pending_record", "slot_of"]
 
 
 TTL_SECONDS = 24 * 3600
@@ -52,9 +52,9 @@ def idempotent(
         return produce()
     if not key.isascii() or not key.isprintable():
         raise ApiError(422, "validation_error", "Idempotency-Key: printable ASCII only")
-    slot = f"idem:{user}:{request.method} {request.url.path}:{hashlib.sha256(key.encode()).hexdigest()}"
-    fingerprint = hashlib.sha256(_encode.encode(body)).hexdigest()
-    if not cache.add(slot, _encode.encode(_Record(fingerprint)), PENDING_TTL_SECONDS):
+    slot = slot_of(user, request.method, request.url.path, key)
+    fingerprint = fingerprint_of(body)
+    if not cache.add(slot, pending_record(fingerprint), PENDING_TTL_SECONDS):
         return _replay(cache.get(slot), fingerprint)
     try:
         response = produce()
@@ -68,8 +68,20 @@ def idempotent(
     return response
 
 
+def slot_of(user: str, method: str, path: str, key: str) -> str:
+    return f"idem:{user}:{method} {path}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def fingerprint_of(body: msgspec.Struct) -> str:
+    return hashlib.sha256(_encode.encode(body)).hexdigest()
+
+
+def pending_record(fingerprint: str) -> bytes:
+    return _encode.encode(_Record(fingerprint))
+
+
 def _record_of(response: Response[Any], fingerprint: str) -> _Record:
-    body = response.render(response.content, response.media_type)  # type: ignore[arg-type]
+    body = _encode.encode(response.content)
     headers = {k.lower(): v for k, v in response.headers.items() if k.lower() in _REPLAYED_HEADERS}
     return _Record(fingerprint, response.status_code, body, headers)
 

@@ -240,6 +240,8 @@ def _field_error(item: dict[str, Any]) -> FieldError:
         field = sub or "body"
     elif sub and field == "data":
         field = sub
+    if item.get("source") == "header":  # name the header as sent, not the Python parameter
+        field = "-".join(part.capitalize() for part in key.split("_"))
     message = _PATH.sub("", message).replace(" - at ", "").strip() or "invalid value"
     return FieldError(field, message)
 
