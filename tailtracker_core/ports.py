@@ -193,7 +193,10 @@ class UserRepository(Protocol):
 
     def get_many(self, user_ids: Sequence[UUID]) -> list[User]: ...
 
-    def save(self, user: User) -> None: ...
+    def save(self, user: User) -> None:
+        """Store a changed user whose `version` is one above the stored one; Conflict when
+        someone else saved in between (optimistic concurrency). Same for families and pets."""
+        ...
 
 
 class FamilyRepository(Protocol):

@@ -58,6 +58,12 @@ class MemoryStore:
         return MemoryOutbox(self)
 
 
+def _check_version(stored: User | Family | Pet | None, new_version: int, what: str) -> None:
+    """Optimistic concurrency: a save must follow the version it read."""
+    if stored is not None and stored.version != new_version - 1:
+        raise Conflict(f"this {what} was changed by someone else at the same time; read it again and retry")
+
+
 class _Users:
     def __init__(self, d: _Data) -> None:
         self.d = d
@@ -78,6 +84,7 @@ class _Users:
         return [copy.deepcopy(self.d.users[i]) for i in user_ids if i in self.d.users]
 
     def save(self, user: User) -> None:
+        _check_version(self.d.users.get(user.id), user.version, "account")
         self.d.users[user.id] = copy.deepcopy(user)
 
 
@@ -92,6 +99,7 @@ class _Families:
         return copy.deepcopy(self.d.families.get(family_id))
 
     def save(self, family: Family) -> None:
+        _check_version(self.d.families.get(family.id), family.version, "family")
         self.d.families[family.id] = copy.deepcopy(family)
 
     def delete(self, family_id: UUID) -> None:
@@ -165,6 +173,7 @@ class _Pets:
         return copy.deepcopy(self.d.pets.get(pet_id))
 
     def save(self, pet: Pet) -> None:
+        _check_version(self.d.pets.get(pet.id), pet.version, "pet")
         self.d.pets[pet.id] = copy.deepcopy(pet)
 
     def delete(self, pet_id: UUID) -> None:

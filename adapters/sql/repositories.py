@@ -85,9 +85,17 @@ class SqlUsers:
 
     def save(self, user: User) -> None:
         row = m.user_row(user)
-        result = self._conn().execute(update(users).where(users.c.id == user.id).values(row))
-        if result.rowcount == 0:
+        stmt = update(users).where(users.c.id == user.id, users.c.version == user.version - 1)
+        if self._conn().execute(stmt.values(row)).rowcount == 0:
+            _missing_or_stale(self._conn(), users, user.id, "account")
             self.add(user)
+
+
+def _missing_or_stale(conn: Connection, table: Table, row_id: UUID, what: str) -> None:
+    """After an update matched no row: raise when the row exists (someone saved a newer
+    version meanwhile: optimistic concurrency), return when it is missing (save inserts)."""
+    if conn.execute(select(table.c.id).where(table.c.id == row_id)).first() is not None:
+        raise Conflict(f"this {what} was changed by someone else at the same time; read it again and retry")
 
 
 def _members_of(conn: Connection, family_ids: Sequence[UUID]) -> dict[UUID, list[Membership]]:
@@ -140,10 +148,11 @@ class SqlFamilies:
         conn = self._conn()
         result = conn.execute(
             update(families)
-            .where(families.c.id == family.id)
+            .where(families.c.id == family.id, families.c.version == family.version - 1)
             .values(name=family.name, version=family.version)
         )
         if result.rowcount == 0:
+            _missing_or_stale(conn, families, family.id, "family")
             self.add(family)
             return
         stored = {ms.user_id: ms for ms in _members_of(conn, [family.id])[family.id]}
@@ -271,8 +280,9 @@ class SqlPets:
         return m.pet_from(row) if row else None
 
     def save(self, pet: Pet) -> None:
-        result = self._conn().execute(update(pets).where(pets.c.id == pet.id).values(m.pet_row(pet)))
-        if result.rowcount == 0:
+        stmt = update(pets).where(pets.c.id == pet.id, pets.c.version == pet.version - 1)
+        if self._conn().execute(stmt.values(m.pet_row(pet))).rowcount == 0:
+            _missing_or_stale(self._conn(), pets, pet.id, "pet")
             self.add(pet)
 
     def delete(self, pet_id: UUID) -> None:

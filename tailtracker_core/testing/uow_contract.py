@@ -14,6 +14,7 @@ Release every claim before writing again: a SQL outbox claim may hold a write lo
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -238,6 +239,34 @@ class UnitOfWorkContract:
             uow.commit()
         with uow_factory(user.id) as uow:
             assert uow.users.get(user.id) == user
+
+    def test_saving_over_a_newer_version_is_a_conflict_and_changes_nothing(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        user = self.user(uow_factory, ids)
+        family = self.family(uow_factory, ids, user)
+        pet = self.pet(uow_factory, ids, user, family)
+        first_user, first_family, first_pet = copy.deepcopy((user, family, pet))
+        user.display_name, user.version = "First", 2
+        family.name, family.version = "First", 2
+        pet.name, pet.version = "First", 2
+        with uow_factory(user.id) as uow:
+            uow.users.save(user)
+            uow.families.save(family)
+            uow.pets.save(pet)
+            uow.commit()
+        # A second writer read version 1 too, and saves version 2 on top of the first.
+        first_user.display_name, first_user.version = "Second", 2
+        first_family.name, first_family.version = "Second", 2
+        first_pet.name, first_pet.version = "Second", 2
+        for repository, stale in (("users", first_user), ("families", first_family), ("pets", first_pet)):
+            with uow_factory(user.id) as uow, pytest.raises(Conflict):
+                getattr(uow, repository).save(stale)
+        with uow_factory(user.id) as uow:
+            assert (got_user := uow.users.get(user.id)) is not None
+            assert (got_family := uow.families.get(family.id)) is not None
+            assert (got_pet := uow.pets.get(pet.id)) is not None
+        assert (got_user.display_name, got_family.name, got_pet.name) == ("First", "First", "First")
 
     # --- families ----------------------------------------------------------------------------
 

@@ -121,6 +121,7 @@ def login(deps: Deps, email: str, password: str, client_address: str) -> AuthRes
             raise AuthenticationFailed("the email or the password is wrong")
         if deps.hasher.needs_rehash(user.password_hash):
             user.password_hash = deps.hasher.hash(password)
+            user.version += 1
             uow.users.save(user)
             uow.commit()
         tier = tier_of_users(uow, deps, [user.id])
