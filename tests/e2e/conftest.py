@@ -241,7 +241,10 @@ def _postgres_process(
         _drop_database(postgres_admin_url, database)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.redis])],
+)
 def live_server(request: pytest.FixtureRequest) -> LiveServer:
     """The app over real HTTP, once on the embedded default and once on PostgreSQL + Redis."""
     process: _Process = request.getfixturevalue(f"_{request.param}_process")
