@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from attrs import define, field
 
 from tailtracker_core.errors import ValidationFailed
+from tailtracker_core.model.text import check_text
 
 __all__ = [
     "MAX_PASSWORD",
@@ -68,10 +69,7 @@ def check_password(password: str, field_name: str = "password") -> None:
 
 
 def check_display_name(name: str, field_name: str = "display_name") -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationFailed.single(field_name, "between 1 and 100 characters")
-    return name
+    return check_text(name, field_name, 100)
 
 
 def check_locale(locale: str) -> str:

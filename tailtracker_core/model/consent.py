@@ -9,7 +9,8 @@ from uuid import UUID
 
 from attrs import frozen
 
-from tailtracker_core.errors import Conflict, ValidationFailed
+from tailtracker_core.errors import Conflict
+from tailtracker_core.model.text import check_text
 
 __all__ = ["ConsentMethod", "ConsentRecord", "ErasureRequest", "Purpose", "current_consents"]
 
@@ -49,9 +50,7 @@ class ConsentRecord:
         now: datetime,
         method: ConsentMethod,
     ) -> ConsentRecord:
-        policy_version = policy_version.strip()
-        if not 1 <= len(policy_version) <= 40:
-            raise ValidationFailed.single("policy_version", "between 1 and 40 characters")
+        policy_version = check_text(policy_version, "policy_version", 40)
         if purpose is Purpose.ESSENTIAL and not granted:
             raise Conflict("essential processing is the contract itself; delete the account to end it")
         return cls(record_id, user_id, purpose, granted, policy_version, now, method)

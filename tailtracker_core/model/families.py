@@ -9,15 +9,13 @@ from attrs import define, frozen
 
 from tailtracker_core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tailtracker_core.model.roles import Role
+from tailtracker_core.model.text import check_text
 
 __all__ = ["Family", "Invitation", "InvitationState", "Membership", "check_family_name"]
 
 
 def check_family_name(name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationFailed.single("name", "between 1 and 100 characters")
-    return name
+    return check_text(name, "name", 100)
 
 
 @frozen

@@ -11,6 +11,7 @@ from attrs import define, field
 
 from tailtracker_core.errors import ValidationFailed
 from tailtracker_core.model.microchip import Microchip
+from tailtracker_core.model.text import check_text
 
 __all__ = ["Pet", "PetDraft", "Sex", "Size", "Species", "check_pet_fields"]
 
@@ -54,23 +55,18 @@ class PetDraft:
 
 def check_pet_fields(draft: PetDraft, today: date) -> PetDraft:
     """Normalise and check a draft; raises ValidationFailed naming the field."""
-    name = draft.name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationFailed.single("name", "between 1 and 100 characters")
-    breed = draft.breed.strip() if draft.breed else None
-    if breed is not None and len(breed) > 100:
-        raise ValidationFailed.single("breed", "at most 100 characters")
+    name = check_text(draft.name, "name", 100)
+    breed = check_text(draft.breed, "breed", 100, min_len=0) if draft.breed else None
     if draft.birth_date is not None and (draft.birth_date > today or draft.birth_date.year < 1900):
         raise ValidationFailed.single("birth_date", "cannot be in the future or before 1900")
-    colors = [c.strip().lower() for c in draft.colors if c.strip()]
-    if len(colors) > 10 or any(len(c) > 40 for c in colors):
-        raise ValidationFailed.single("colors", "at most 10 colours of at most 40 characters")
+    colors = [check_text(c, "colors", 40).lower() for c in draft.colors if c.strip()]
+    if len(colors) > 10:
+        raise ValidationFailed.single("colors", "at most 10 colours")
     colors = list(dict.fromkeys(colors))
     w = draft.weight_kg
     if w is not None and (math.isnan(w) or not 0 < w <= 200):
         raise ValidationFailed.single("weight_kg", "a weight above 0 and at most 200 kg")
-    if draft.notes is not None and len(draft.notes) > 5000:
-        raise ValidationFailed.single("notes", "at most 5000 characters")
+    notes = check_text(draft.notes, "notes", 5000, min_len=0, multiline=True) if draft.notes else None
     return PetDraft(
         name=name,
         species=draft.species,
@@ -82,7 +78,7 @@ def check_pet_fields(draft: PetDraft, today: date) -> PetDraft:
         weight_kg=w,
         microchip=draft.microchip,
         neutered=draft.neutered,
-        notes=draft.notes,
+        notes=notes or None,
     )
 
 

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -58,3 +60,21 @@ def test_known_good_forms():
     assert Microchip.parse("985-141-000-123-456").value == "985141000123456"
     assert Microchip.parse("0a1b2c3d4e").value == "0A1B2C3D4E"
     assert Microchip.parse("123.456.789").value == "123456789"
+
+
+@pytest.mark.parametrize("bad", ["Rex\x00", "Re\x07x", "\x1b[31mRex"])
+def test_control_characters_in_text_fields_are_refused(bad):
+    # PostgreSQL refuses NUL in text: the core must refuse it first, with the field named.
+    from tailtracker_core.model.families import check_family_name
+    from tailtracker_core.model.pets import PetDraft, Species, check_pet_fields
+
+    with pytest.raises(ValidationFailed) as err:
+        check_pet_fields(PetDraft(name=bad, species=Species.DOG), date(2026, 1, 1))
+    assert err.value.errors[0].field == "name"
+    with pytest.raises(ValidationFailed):
+        check_family_name(bad)
+    notes = check_pet_fields(
+        PetDraft(name="Rex", species=Species.DOG, notes="line one\nline two\tend"),
+        date(2026, 1, 1),
+    ).notes
+    assert notes == "line one\nline two\tend"
