@@ -329,6 +329,8 @@ def test_a_create_retried_with_its_idempotency_key_happens_once(people: Any) -> 
     first = _expect(fay.http.post("/v1/families", json={"name": "Only once"}, headers=key), 201)
     retried = _expect(fay.http.post("/v1/families", json={"name": "Only once"}, headers=key), 201)
     assert retried == first
-    _expect(fay.http.post("/v1/families", json={"name": "Something else"}, headers=key), 409, "conflict")
+    reused = fay.http.post("/v1/families", json={"name": "Something else"}, headers=key)
+    _expect(reused, 409)
+    assert reused.headers["content-type"].startswith("application/problem+json")
     names = [f["name"] for f in _expect(fay.get("/v1/families"), 200)["items"]]
     assert names.count("Only once") == 1
