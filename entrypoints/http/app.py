@@ -40,7 +40,12 @@ CONTROLLERS = [
     ConsentController,
     OpsController,
 ]
-_OPS_PATHS = ("/health", "/ready", "/metrics", "/schema")
+_PROBES = frozenset({"/health", "/ready", "/metrics"})
+
+
+def _is_operations_path(path: str) -> bool:
+    """Probes, scrapers and the schema are never limited (a throttled probe restarts pods)."""
+    return path in _PROBES or path == "/schema" or path.startswith("/schema/")
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -104,7 +109,7 @@ def create_app(
         container.deps,
         rate_limits=settings.rate_limits_enabled,
         offload=not settings.cache_url.startswith("memory"),
-        exempt=lambda path: path.startswith(_OPS_PATHS),
+        exempt=_is_operations_path,
     )
     app.asgi_handler = metrics.middleware(gate)
     return app

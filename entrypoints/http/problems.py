@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -179,7 +179,7 @@ def _http(exc: HTTPException) -> Response[Problem]:
     code = _STATUS_CODES.get(status, "bad_request")
     detail = exc.detail if exc.detail and exc.detail != _default_detail(status) else _DETAILS.get(status, "")
     if status == 400 and _is_malformed_body(exc):
-        detail = "the request body is not valid JSON"
+        detail = f"the request body is not valid JSON ({exc.detail})"
     headers = dict(exc.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="tailtracker"')
@@ -204,46 +204,38 @@ def _default_detail(status: int) -> str:
 
 
 def _is_malformed_body(exc: HTTPException) -> bool:
-    text = f"{exc.detail} {exc.__cause__!r}".lower()
-    return "json" in text or "decode" in text or "malformed" in text
+    """Litestar raises a 400 caused by a SerializationException when the body does not decode."""
+    return isinstance(exc.__cause__, SerializationException) or "json" in str(exc.detail).lower()
 
 
 # --- validation ------------------------------------------------------------------------------
 
-_FIELD_IN_MESSAGE = re.compile(r"`([A-Za-z_][\w.]*)`")
-_PATH = re.compile(r"\$\.?([\w.\[\]]*)")
+_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
 
 
 def _validation(exc: ValidationException) -> Response[Problem]:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    if _is_malformed_body(exc) and not extra:
-        return problem_response(400, "bad_request", "the request body is not valid JSON")
-    errors = [_field_error(e) for e in extra if isinstance(e, dict)] or [FieldError("body", str(exc.detail))]
-    if any(e.field == "body" and "json" in e.message.lower() for e in errors):
-        return problem_response(400, "bad_request", "the request body is not valid JSON")
+    errors = [_field_error(e) for e in extra if isinstance(e, dict)]
+    if not errors:
+        if _is_malformed_body(exc):
+            return problem_response(400, "bad_request", "the request body is not valid JSON")
+        errors = [FieldError("body", str(exc.detail))]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     return problem_response(422, "validation_error", detail, errors)
 
 
 def _field_error(item: dict[str, Any]) -> FieldError:
-    """Name the field a Litestar/msgspec message is about: `$.a.b`, "field `x`", or the key."""
-    message = str(item.get("message", "invalid value"))
+    """Name the field a Litestar/msgspec message is about, as the client wrote it."""
+    message = str(item.get("message") or "invalid value")
     key = str(item.get("key") or "")
-    full = str(item.get("full_message", message))
-    field = key if key and key != "data" else ""
-    sub = ""
-    if path := _PATH.search(full):
-        sub = path.group(1).replace("[", ".").replace("]", "")
-    if m := _FIELD_IN_MESSAGE.search(message):
-        sub = ".".join(p for p in (sub, m.group(1)) if p)
-    if not field or field == "data":
-        field = sub or "body"
-    elif sub and field == "data":
-        field = sub
-    if item.get("source") == "header":  # name the header as sent, not the Python parameter
-        field = "-".join(part.capitalize() for part in key.split("_"))
-    message = _PATH.sub("", message).replace(" - at ", "").strip() or "invalid value"
-    return FieldError(field, message)
+    if item.get("source") == "header":  # the header as sent, not the Python parameter
+        return FieldError("-".join(part.capitalize() for part in key.split("_")), message)
+    parent = "" if key == "data" else key  # "data" is the body as a whole
+    if named := _NAMED_FIELD.search(message):  # the message names the field (missing, unknown)
+        return FieldError(".".join(p for p in (parent, named.group(1)) if p), message)
+    if key == "data" and message == "'data'":
+        return FieldError("body", "a JSON body is required")
+    return FieldError(parent or "body", message)
 
 
 _JSON_TYPES = ("application/json", "application/problem+json", "application/merge-patch+json")
