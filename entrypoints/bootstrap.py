@@ -142,7 +142,7 @@ class Container:
     def ping(self) -> dict[str, str]:
         """Readiness of each backing service: "ok" or the error text."""
         checks: dict[str, Callable[[], object]] = {
-            "database": self.database.ping,
+            "database": lambda: self.database.ping(),
             "cache": lambda: self.cache.get("ready-probe"),
             "broker": getattr(self.broker, "ping", lambda: None),
         }

@@ -57,6 +57,9 @@ class MemoryStore:
     def outbox(self) -> MemoryOutbox:
         return MemoryOutbox(self)
 
+    def ping(self) -> None:
+        """Always reachable: it lives in this process."""
+
 
 def _check_version(stored: User | Family | Pet | None, new_version: int, what: str) -> None:
     """Optimistic concurrency: a save must follow the version it read."""

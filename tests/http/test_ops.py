@@ -34,19 +34,17 @@ def test_ready_is_200_when_every_backing_service_answers(tmp_path: Path):
     container.close()
 
 
-class _UnreachableDatabase:
-    def __init__(self, real):
-        self.real = real
-
-    def ping(self):
-        raise ConnectionRefusedError("database down")
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
+def test_ready_is_200_on_the_in_memory_store(api):
+    # Regression: the memory store had no ping(), so /ready was always 503 on memory://.
+    response = api.get("/ready")
+    assert response.status_code == 200, response.text
 
 
 def test_ready_is_503_with_the_failing_check(api, http_container):
-    http_container.database = _UnreachableDatabase(http_container.database)
+    from adapters.sql import Database
+
+    # A real PostgreSQL URL where nothing listens: the database is down.
+    http_container.database = Database("postgresql://nobody@127.0.0.1:9/none")
     response = api.get("/ready")
     assert response.status_code == 503
     body = response.json()
