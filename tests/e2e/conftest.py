@@ -11,10 +11,13 @@
   `postgres_admin_url` and `redis_url` services (tests/conftest.py: skipped locally when
   missing, a failure with CI=true).
 
-`sqlite_server` is one more embedded-default server of its own (schemathesis fuzzes it, so
-its traffic cannot disturb the flow test). Servers are started once per session and stopped
-with SIGTERM (SIGKILL after a timeout). Their output goes to `<tmp>/server.log`, which is
-attached to the report of every failing test that used that server.
+`fuzz_server` is one more server of its own for schemathesis, so that the fuzzer's traffic
+(random sign-ups, failed logins and their throttle) cannot disturb the flow test: the embedded
+default, or PostgreSQL + Redis (database 13) with TAILTRACKER_FUZZ_BACKEND=postgres.
+
+Servers are started once per session and stopped with SIGTERM (SIGKILL after a timeout).
+Their output goes to `<tmp>/server.log`, which is attached to the report of every failing
+test that used that server.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 15.0
 E2E_REDIS_DB = 14
+FUZZ_REDIS_DB = 13
 
 
 @frozen
@@ -202,28 +207,26 @@ def _drop_database(admin_url: str, database: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def _sqlite_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Process]:
-    tmp = tmp_path_factory.mktemp("e2e-sqlite")
-    process = _start(
-        tmp,
-        {"TAILTRACKER_DATABASE_URL": f"sqlite:///{tmp}/db.sqlite", "TAILTRACKER_CACHE_URL": "memory://"},
-        "sqlite",
-    )
-    yield process
-    process.stop()
+@contextmanager
+def _sqlite(tmp: Path) -> Iterator[_Process]:
+    settings = {
+        "TAILTRACKER_DATABASE_URL": f"sqlite:///{tmp}/db.sqlite",
+        "TAILTRACKER_CACHE_URL": "memory://",
+    }
+    process = _start(tmp, settings, "sqlite")
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
-@pytest.fixture(scope="session")
-def _postgres_process(
-    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, redis_url: str
-) -> Iterator[_Process]:
+@contextmanager
+def _postgres(tmp: Path, admin_url: str, redis_url: str, redis_db: int) -> Iterator[_Process]:
     from adapters.sql.roles import provision_postgres
 
-    tmp = tmp_path_factory.mktemp("e2e-postgres")
     database = f"tt_e2e_{uuid.uuid4().hex[:10]}"
-    owner_url, app_url = provision_postgres(postgres_admin_url, database)
-    cache_url = _redis_db(redis_url, E2E_REDIS_DB)
+    owner_url, app_url = provision_postgres(admin_url, database)
+    cache_url = _redis_db(redis_url, redis_db)
     _flush_redis(cache_url)
     settings = {
         "TAILTRACKER_MIGRATION_DATABASE_URL": owner_url,
@@ -238,7 +241,22 @@ def _postgres_process(
         if process is not None:
             process.stop()
         _flush_redis(cache_url)
-        _drop_database(postgres_admin_url, database)
+        _drop_database(admin_url, database)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Process]:
+    with _sqlite(tmp_path_factory.mktemp("e2e-sqlite")) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def _postgres_process(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, redis_url: str
+) -> Iterator[_Process]:
+    tmp = tmp_path_factory.mktemp("e2e-postgres")
+    with _postgres(tmp, postgres_admin_url, redis_url, E2E_REDIS_DB) as process:
+        yield process
 
 
 @pytest.fixture(
@@ -252,16 +270,20 @@ def live_server(request: pytest.FixtureRequest) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """An embedded-default server of its own (for fuzzing)."""
+def fuzz_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server of its own for the fuzzer: the embedded default, or PostgreSQL + Redis (its own
+    database, Redis database 13) with TAILTRACKER_FUZZ_BACKEND=postgres."""
     tmp = tmp_path_factory.mktemp("e2e-fuzz")
-    process = _start(
-        tmp,
-        {"TAILTRACKER_DATABASE_URL": f"sqlite:///{tmp}/db.sqlite", "TAILTRACKER_CACHE_URL": "memory://"},
-        "sqlite",
-    )
-    yield process.server()
-    process.stop()
+    if os.environ.get("TAILTRACKER_FUZZ_BACKEND", "sqlite") == "postgres":
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        redis_url = request.getfixturevalue("redis_url")
+        with _postgres(tmp, admin_url, redis_url, FUZZ_REDIS_DB) as process:
+            yield process.server()
+    else:
+        with _sqlite(tmp) as process:
+            yield process.server()
 
 
 @pytest.hookimpl(hookwrapper=True)

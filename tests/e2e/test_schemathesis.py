@@ -2,7 +2,7 @@
 
 Schemathesis generates requests (valid and invalid) for every operation under /v1 of auth,
 me (consents included), families, invitations and pets, sends them over real HTTP to a
-server of its own (conftest.py, `sqlite_server`) as a signed-in user, and checks:
+server of its own (conftest.py, `fuzz_server`) as a signed-in user, and checks:
 
 - no 5xx, whatever the input (`not_a_server_error`);
 - the status code, the content type and the body are those the document declares for that
@@ -103,9 +103,9 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_user(sqlite_server: LiveServer) -> dict[str, str]:
+def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
     """A signed-in user with a family of two, a pet, a pending invitation and a consent record."""
-    with httpx.Client(base_url=sqlite_server.base_url, timeout=15.0) as http:
+    with httpx.Client(base_url=fuzz_server.base_url, timeout=15.0) as http:
 
         def ok(response: httpx.Response) -> Any:
             assert response.status_code < 300, (
@@ -142,7 +142,7 @@ def fuzz_user(sqlite_server: LiveServer) -> dict[str, str]:
     )
     if records:
         REAL_IDS["record_id"] = records[0]["id"]
-    return {"access_token": signed_in["access_token"], "base_url": sqlite_server.base_url}
+    return {"access_token": signed_in["access_token"], "base_url": fuzz_server.base_url}
 
 
 @pytest.mark.slow
