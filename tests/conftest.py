@@ -13,11 +13,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sql", "tests.fixtures.kv", "tests.fixtures.messaging", "tests.fixtures.http"]
+pytest_plugins = [
+    "tests.fixtures.sql",
+    "tests.fixtures.kv",
+    "tests.fixtures.messaging",
+    "tests.fixtures.http",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-POSTGRES_URL = os.environ.get("TAILTRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "TAILTRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TAILTRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 AMQP_URL = os.environ.get("TAILTRACKER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
