@@ -25,7 +25,7 @@ from tailtracker_core.ports import (
 )
 from tailtracker_core.usecases.deps import Deps
 
-__all__ = ["Container", "Settings", "SettingsError", "build", "migrate"]
+__all__ = ["Container", "Settings", "SettingsError", "build", "configure_logging", "migrate"]
 
 
 class SettingsError(ValueError):
@@ -203,6 +203,35 @@ def _database(settings: Settings, ids: Any, clock: Any) -> tuple[Any, Callable[[
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
         return db, db.dispose
     raise SettingsError(f"TAILTRACKER_DATABASE_URL: use sqlite:// or postgresql://, not {scheme}://")
+
+
+def configure_logging(settings: Settings) -> None:
+    """One log format for every process: readable lines in development, JSON lines (one
+    object per record, with timestamp, level, logger and event) when TAILTRACKER_LOG_JSON."""
+    import logging
+
+    import structlog
+
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+        ],
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    logging.getLogger("pika").setLevel(logging.WARNING)  # it narrates every socket at INFO
 
 
 def migrate(settings: Settings) -> None:

@@ -18,7 +18,7 @@ from types import FrameType
 
 import dramatiq
 
-from entrypoints.bootstrap import Settings, SettingsError, build
+from entrypoints.bootstrap import Settings, SettingsError, build, configure_logging
 from entrypoints.tasks import QUEUE_NAME, EventHandlers, register_actors, run_relay
 from tailtracker_core.ports import Clock, EventPublisher, OutboxStore
 
@@ -118,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"tailtracker: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)  # it narrates every socket at INFO
+    configure_logging(settings)
     if settings.broker_url.startswith("stub:"):
         print(
             "tailtracker: the stub:// broker lives inside the API process (embedded worker); "

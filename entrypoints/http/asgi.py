@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from litestar import Litestar
 
-from entrypoints.bootstrap import Settings, build
+from entrypoints.bootstrap import Settings, build, configure_logging
 
 from .app import create_app
 
@@ -21,6 +21,7 @@ __all__ = ["create"]
 
 def create() -> Litestar:
     settings = Settings.from_env()
+    configure_logging(settings)
     container = build(settings)
     stoppers: list[Callable[[], None]] = []
 
