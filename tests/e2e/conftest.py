@@ -6,8 +6,9 @@
   CLI), in-process cache, the stub broker with the worker and relay inside the API process,
   emails written as .eml files to `<tmp>/outbox`.
 - `postgres`: a freshly provisioned PostgreSQL database the app reaches as its
-  non-owner role (row-level security applies), Redis database 14 (flushed) for the cache,
-  rate limiter and sessions; still the stub broker and the file outbox. It needs the
+  non-owner role (row-level security applies), Redis database 14 (emptied before and after;
+  a lock key makes two test sessions on one machine take turns) for the cache, rate limiter
+  and sessions; still the stub broker and the file outbox. It needs the
   `postgres_admin_url` and `redis_url` services (tests/conftest.py: skipped locally when
   missing, a failure with CI=true).
 
@@ -32,6 +33,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -45,6 +47,9 @@ STARTUP_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 15.0
 E2E_REDIS_DB = 14
 FUZZ_REDIS_DB = 13
+REDIS_LOCK_KEY = "tt:e2e:held-by"
+REDIS_LOCK_TTL_S = 900  # outlives any e2e session; frees itself if a run is killed
+REDIS_LOCK_WAIT_S = 600.0
 
 
 @frozen
@@ -190,14 +195,39 @@ def _redis_db(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))
 
 
-def _flush_redis(url: str) -> None:
+@contextmanager
+def _redis_to_ourselves(url: str) -> Iterator[None]:
+    """Hold a Redis database for one server: wait for any other test session (another
+    developer's run, another xdist worker) to finish with it, then empty it before and after.
+
+    The app writes keys without a per-run prefix, so emptying is the only clean state; the
+    lock key is what makes emptying safe when two runs share the machine.
+    """
     import redis
 
     client = redis.Redis.from_url(url)
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + REDIS_LOCK_WAIT_S
     try:
-        client.flushdb()
+        while not client.set(REDIS_LOCK_KEY, token, nx=True, ex=REDIS_LOCK_TTL_S):
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{url} stayed held by another test session (key {REDIS_LOCK_KEY})", pytrace=False
+                )
+            time.sleep(0.5)
+        _empty_except_lock(client)
+        yield
+        _empty_except_lock(client)
     finally:
+        if client.get(REDIS_LOCK_KEY) == token.encode():
+            client.delete(REDIS_LOCK_KEY)
         client.close()
+
+
+def _empty_except_lock(client: Any) -> None:
+    keys = [k for k in client.scan_iter(count=1000) if k != REDIS_LOCK_KEY.encode()]
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
 
 
 def _drop_database(admin_url: str, database: str) -> None:
@@ -227,20 +257,21 @@ def _postgres(tmp: Path, admin_url: str, redis_url: str, redis_db: int) -> Itera
     database = f"tt_e2e_{uuid.uuid4().hex[:10]}"
     owner_url, app_url = provision_postgres(admin_url, database)
     cache_url = _redis_db(redis_url, redis_db)
-    _flush_redis(cache_url)
     settings = {
         "TAILTRACKER_MIGRATION_DATABASE_URL": owner_url,
         "TAILTRACKER_DATABASE_URL": app_url,
         "TAILTRACKER_CACHE_URL": cache_url,
     }
-    process = None
     try:
-        process = _start(tmp, settings, "postgres")
-        yield process
+        with _redis_to_ourselves(cache_url):
+            process = _Process(tmp, settings, "postgres")
+            try:
+                process.migrate()
+                process.start()
+                yield process
+            finally:
+                process.stop()
     finally:
-        if process is not None:
-            process.stop()
-        _flush_redis(cache_url)
         _drop_database(admin_url, database)
 
 
@@ -284,6 +315,16 @@ def fuzz_server(
     else:
         with _sqlite(tmp) as process:
             yield process.server()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist with `--dist loadgroup`, all e2e tests go to one worker (one set of servers)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.hookimpl(hookwrapper=True)
