@@ -61,6 +61,7 @@ class Settings:
     database_url: str = "sqlite:///./var/tailtracker.db"
     migration_database_url: str = ""  # defaults to database_url
     database_pool_size: int = 10
+    http_threads: int = 8  # threads per API process running the (sync) use cases
     cache_url: str = "memory://"
     broker_url: str = "stub://"
     email_url: str = "file://./var/outbox"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import anyio.to_thread
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
@@ -84,6 +85,12 @@ def create_app(
 ) -> Litestar:
     settings = container.settings
     metrics = HttpMetrics()
+
+    def size_thread_pool() -> None:
+        # Sync handlers run in anyio's thread pool (40 threads by default). More threads than
+        # database connections only queue on the pool while fighting for the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
+
     app = Litestar(
         route_handlers=CONTROLLERS,
         dependencies={
@@ -98,7 +105,7 @@ def create_app(
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
         openapi_config=openapi_config() if settings.schema_enabled else None,
         request_max_body_size=settings.max_body_bytes,
-        on_startup=list(on_startup),
+        on_startup=[size_thread_pool, *on_startup],
         on_shutdown=list(on_shutdown),
         debug=False,
     )
