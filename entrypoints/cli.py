@@ -135,6 +135,7 @@ def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("password (12-128 characters): ")
+    migrate(settings)
     container = build(settings)
     try:
         result = accounts.register(
@@ -187,11 +188,16 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(fn=_cmd_seed_demo)
 
     c = sub.add_parser("create-user", help="create an account (asks for the password)")
-    c.add_argument("--email", required=True)
-    c.add_argument("--display-name", required=True)
-    c.add_argument("--locale", default="en")
-    c.add_argument("--timezone", default="UTC")
-    c.add_argument("--tier", choices=["free", "premium", "pro"], default="free")
+    c.add_argument("--email", required=True, help="sign-in address (unique, case-insensitive)")
+    c.add_argument("--display-name", required=True, help="the name other family members see")
+    c.add_argument("--locale", default="en", help="BCP 47 language tag for emails (default en)")
+    c.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/London (default UTC)")
+    c.add_argument(
+        "--tier",
+        choices=["free", "premium", "pro"],
+        default="free",
+        help="record a manual subscription on this tier (default free: none)",
+    )
     c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     c.set_defaults(fn=_cmd_create_user)
     return p

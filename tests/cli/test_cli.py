@@ -1,0 +1,99 @@
+"""The `tailtracker` command as a newcomer runs it: real processes, a SQLite file per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TAILTRACKER_")}
+    environ.update(
+        TAILTRACKER_VAR_DIR=str(tmp_path / "var"),
+        TAILTRACKER_DATABASE_URL=f"sqlite:///{tmp_path}/var/db.sqlite",
+        TAILTRACKER_EMAIL_URL=f"file://{tmp_path}/var/outbox",
+        TAILTRACKER_ARGON2_TIME_COST="1",
+        TAILTRACKER_ARGON2_MEMORY_KIB="1024",
+    )
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_names_every_command(tmp_path):
+    out = run(tmp_path, "--help")
+    assert out.returncode == 0
+    for command in ("serve", "worker", "relay", "migrate", "seed-demo", "create-user"):
+        assert command in out.stdout
+
+
+def test_migrate_then_seed_demo_is_idempotent(tmp_path):
+    assert run(tmp_path, "migrate").returncode == 0
+    first = run(tmp_path, "seed-demo")
+    assert first.returncode == 0, first.stderr
+    assert "demo data created" in first.stdout
+    again = run(tmp_path, "seed-demo")
+    assert again.returncode == 0
+    assert "already there" in again.stdout
+
+
+def test_create_user_on_a_fresh_database_and_refuses_a_duplicate(tmp_path):
+    made = run(
+        tmp_path,
+        "create-user",
+        "--email",
+        "ada@example.org",
+        "--display-name",
+        "Ada",
+        "--password-stdin",
+        "--tier",
+        "premium",
+        stdin="a good long password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "premium tier" in made.stdout
+    twice = run(
+        tmp_path,
+        "create-user",
+        "--email",
+        "ADA@example.org",
+        "--display-name",
+        "Ada",
+        "--password-stdin",
+        stdin="a good long password\n",
+    )
+    assert twice.returncode == 1
+    assert "already exists" in twice.stderr
+    assert "Traceback" not in twice.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "env", "message"),
+    [
+        (
+            ("create-user", "--email", "x@example.org", "--display-name", "X", "--password-stdin"),
+            "short\n",
+            {},
+            "at least 12 characters",
+        ),
+        (("migrate",), "", {"TAILTRACKER_DATABASE_URL": "nope"}, "must be a URL"),
+        (("migrate",), "", {"TAILTRACKER_DATABASE_POOL_SIZE": "many"}, "whole number"),
+        (("seed-demo",), "", {"TAILTRACKER_CACHE_URL": "memcached://x"}, "use memory:// or redis://"),
+    ],
+)
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, args, stdin, env, message):
+    out = run(tmp_path, *args, stdin=stdin, **env)
+    assert out.returncode in (1, 2)
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
