@@ -20,13 +20,56 @@ from tailtracker_core.errors import (
 )
 from tailtracker_core.events import EVENT_TYPES, DomainEvent, event_from_json, event_to_json
 from tailtracker_core.model.accounts import User
+from tailtracker_core.model.care import CareCompletion, CareKind, CareSchedule, Occurrence, mark_completed
 from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose, current_consents
 from tailtracker_core.model.families import Family, Invitation, InvitationState, Membership
+from tailtracker_core.model.geo import BoundingBox, GeoPoint, bbox, distance_km, rounded
+from tailtracker_core.model.lost_found import (
+    AlertCandidate,
+    AlertSettings,
+    FoundReport,
+    LostPetAlert,
+    LostReport,
+    PublicLostReport,
+    ReportStatus,
+    Sighting,
+    alert_recipients,
+    public_view,
+)
+from tailtracker_core.model.matching import (
+    LostPet,
+    Match,
+    MatchSettings,
+    match_found_report,
+    match_lost_report,
+)
 from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.pets import Pet, PetDraft, Sex, Size, Species
+from tailtracker_core.model.reminders import (
+    Category,
+    Channel,
+    NotificationPreferences,
+    QuietHours,
+    Recipient,
+    Reminder,
+    ReminderSettings,
+    care_reminders,
+    deliver_at,
+    recipients_of,
+    vaccination_reminders,
+)
 from tailtracker_core.model.roles import Action, Role, allowed
 from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus, entitled_tier
 from tailtracker_core.model.tiers import DEFAULT_TIER_LIMITS, Tier, TierLimits, TierTable
+from tailtracker_core.model.vaccines import (
+    Vaccination,
+    VaccinationStatus,
+    Vaccine,
+    VaccineSettings,
+    core_schedule,
+    suggested_doses,
+    vaccination_status,
+)
 from tailtracker_core.policy import require
 from tailtracker_core.usecases.deps import UNSET, Deps
 
@@ -35,7 +78,15 @@ __all__ = [
     "EVENT_TYPES",
     "UNSET",
     "Action",
+    "AlertCandidate",
+    "AlertSettings",
     "AuthenticationFailed",
+    "BoundingBox",
+    "CareCompletion",
+    "CareKind",
+    "CareSchedule",
+    "Category",
+    "Channel",
     "Conflict",
     "ConsentMethod",
     "ConsentRecord",
@@ -46,17 +97,33 @@ __all__ = [
     "Family",
     "FieldError",
     "Forbidden",
+    "FoundReport",
+    "GeoPoint",
     "Invitation",
     "InvitationState",
+    "LostPet",
+    "LostPetAlert",
+    "LostReport",
+    "Match",
+    "MatchSettings",
     "Membership",
     "Microchip",
     "NotFound",
+    "NotificationPreferences",
+    "Occurrence",
     "Pet",
     "PetDraft",
     "PreconditionFailed",
+    "PublicLostReport",
     "Purpose",
+    "QuietHours",
+    "Recipient",
+    "Reminder",
+    "ReminderSettings",
+    "ReportStatus",
     "Role",
     "Sex",
+    "Sighting",
     "Size",
     "Species",
     "Subscription",
@@ -67,11 +134,30 @@ __all__ = [
     "TierLimits",
     "TierTable",
     "User",
+    "Vaccination",
+    "VaccinationStatus",
+    "Vaccine",
+    "VaccineSettings",
     "ValidationFailed",
+    "alert_recipients",
     "allowed",
+    "bbox",
+    "care_reminders",
+    "core_schedule",
     "current_consents",
+    "deliver_at",
+    "distance_km",
     "entitled_tier",
     "event_from_json",
     "event_to_json",
+    "mark_completed",
+    "match_found_report",
+    "match_lost_report",
+    "public_view",
+    "recipients_of",
     "require",
+    "rounded",
+    "suggested_doses",
+    "vaccination_reminders",
+    "vaccination_status",
 ]
