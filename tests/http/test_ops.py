@@ -103,3 +103,10 @@ def test_the_asgi_factory_builds_from_the_environment_and_closes_on_shutdown(tmp
             json={"email": "f@example.com", "password": "correct horse battery", "display_name": "F"},
         )
         assert response.status_code == 201
+
+
+def test_metrics_content_type_names_its_charset_once(api):
+    # Regression: Litestar added a second "; charset=utf-8" to prometheus' content type.
+    content_type = api.get("/metrics").headers["content-type"]
+    assert content_type.count("charset") == 1
+    assert content_type.startswith("text/plain; version=")

@@ -16,6 +16,9 @@ from ..params import (
 
 __all__ = ["OpsController"]
 
+# Litestar appends "; charset=utf-8" to text/* media types itself; say it once.
+_METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+
 
 class Health(msgspec.Struct):
     status: str
@@ -52,6 +55,6 @@ class OpsController(Controller):
         ok = all(v == "ok" for v in checks.values())
         return Response(Readiness("ok" if ok else "unavailable", checks), status_code=200 if ok else 503)
 
-    @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST, sync_to_thread=False)
+    @get("/metrics", summary="Prometheus metrics", media_type=_METRICS_MEDIA_TYPE, sync_to_thread=False)
     def metrics(self, metrics: MetricsDep) -> Response[bytes]:
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=_METRICS_MEDIA_TYPE)
