@@ -3,18 +3,31 @@
     granian --interface asgi --factory benchmarks.baseline_app:create --workers N
 
 Settings from the environment:
-    BENCH_BASELINE_DSN    PostgreSQL URL (run.py passes the owner role's URL, see below)
-    BENCH_BASELINE_POOL   connections per worker (default 20: the API's pool_size 10 + overflow 10)
-    BENCH_BASELINE_MODE   "plain" (default) or "rls"
+    BENCH_BASELINE_DSN        PostgreSQL URL (run.py: the owner role for plain, the app role otherwise)
+    BENCH_BASELINE_POOL       connections per worker (default 20: the API's pool_size 10 + overflow 10)
+    BENCH_BASELINE_MODE       "plain" (default), "rls" or "secure"
+    BENCH_BASELINE_JWT_KEYS   secure only: the API's signing keys, "kid:secret,..." (TAILTRACKER_JWT_KEYS)
+    BENCH_BASELINE_REDIS_URL  secure only: the Redis holding the sessions (TAILTRACKER_CACHE_URL)
 
 What a request does:
-- parse the path (`/v1/pets/{id}` or `/v1/pets?family_id=`) and read the caller's user id from
-  the bearer token's payload WITHOUT verifying its signature or asking Redis for the session
-  (no framework extras: the baseline is deliberately cheaper than a secure server can be);
+- parse the path (`/v1/pets/{id}` or `/v1/pets?family_id=`);
+- "plain" and "rls" read the caller's user id from the bearer token's payload WITHOUT verifying
+  its signature or asking Redis for the session: they serve anyone who forges a token, and are
+  kept to show what the database work alone costs;
 - "plain": one statement on a pooled connection as the owner role (row-level security does not
   apply), with the membership check written into the SQL, so a non-member gets 404 as in the
   API; "rls": as the app role under row-level security, in a transaction that first runs
-  `set_config('tailtracker.user_id', ...)`, exactly what the API's unit of work sends;
+  `set_config('tailtracker.user_id', ...)` (BEGIN, set_config, SELECT, COMMIT: 4 round trips);
+- "secure" does the security work every correct server must do, and nothing more:
+  verifies the token with PyJWT as the API does (the key named by its `kid`, HS256 only,
+  `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `sid`, `typ` required, `typ` = access), checks the
+  session is open in Redis with `redis.asyncio` (the same key as `adapters/redis/sessions.py`,
+  and its user must be the token's `sub`), then reads as the app role under row-level security:
+  BEGIN and `set_config('tailtracker.user_id', ..., true)` in one round trip (a simple-protocol
+  query; the id is a parsed UUID, so the literal is safe), the SELECT, then COMMIT. That is the
+  fewest round trips asyncpg allows here: it has no pipeline mode for statements that return
+  rows. Row-level security does the membership check, so a non-member gets 404 for a pet
+  (and an empty page for a family: the API answers 404 there, which costs it one more lookup);
 - encode the row(s) with msgspec (the API's encoder too) and respond 200 with JSON.
 
 The list returns up to 20 pets ordered by id and a `next_cursor`, like the API's first page.
@@ -30,7 +43,9 @@ from urllib.parse import parse_qs
 from uuid import UUID
 
 import asyncpg
+import jwt
 import msgspec
+import redis.asyncio
 
 __all__ = ["create"]
 
@@ -49,7 +64,15 @@ PLAIN_LIST = f"SELECT {_COLUMNS} FROM pets p WHERE p.family_id = $1 AND {_MEMBER
 RLS_ONE = f"SELECT {_COLUMNS} FROM pets p WHERE p.id = $1"
 RLS_LIST = f"SELECT {_COLUMNS} FROM pets p WHERE p.family_id = $1 ORDER BY p.id LIMIT $2"
 SET_ACTOR = "SELECT set_config('tailtracker.user_id', $1, true)"
+BEGIN_AS = "BEGIN; SELECT set_config('tailtracker.user_id', '{}', true)"  # secure: one round trip
 PAGE = 20
+MODES = ("plain", "rls", "secure")
+
+# The API's token rules (adapters/security/tokens.py): HS256 only, these claims required.
+_ALGORITHMS = ["HS256"]
+_REQUIRED = ["iss", "aud", "exp", "nbf", "iat", "sub", "sid", "typ"]
+_ISSUER, _AUDIENCE = "tailtracker", "tailtracker-api"
+_SESSION_KEY = "tt:sess:s:{}"  # adapters/redis/sessions.py, default prefix
 
 _JSON = [(b"content-type", b"application/json")]
 _encoder = msgspec.json.Encoder()
@@ -69,6 +92,42 @@ def _user_of(scope: Scope) -> UUID | None:
     return None
 
 
+class Verifier:
+    """Token and session checks of the "secure" mode: what `accounts.authenticate` does."""
+
+    def __init__(self, jwt_keys: str, redis_url: str) -> None:
+        self.keys = {}
+        for pair in jwt_keys.split(","):
+            kid, _, secret = pair.strip().partition(":")
+            self.keys[kid] = secret.encode()
+        self.decoder = jwt.PyJWT({"require": _REQUIRED})
+        self.redis = redis.asyncio.Redis.from_url(redis_url, decode_responses=False)
+
+    async def user_of(self, scope: Scope) -> UUID | None:
+        token = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                token = token.strip() if scheme.lower() == "bearer" else None
+                break
+        if not token or len(token) > 4096:
+            return None
+        try:
+            key = self.keys.get(jwt.get_unverified_header(token).get("kid"))
+            if key is None:
+                return None
+            claims = self.decoder.decode(
+                token, key, algorithms=_ALGORITHMS, audience=_AUDIENCE, issuer=_ISSUER
+            )
+            if claims["typ"] != "access":
+                return None
+            user, session = UUID(claims["sub"]), UUID(claims["sid"])
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            return None
+        owner = await self.redis.hget(_SESSION_KEY.format(session), "user")
+        return user if owner is not None and owner.decode() == str(user) else None
+
+
 def _uuid(raw: str) -> UUID | None:
     try:
         return UUID(raw)
@@ -81,10 +140,12 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
 
 
 class Baseline:
-    def __init__(self, dsn: str, pool_size: int, mode: str) -> None:
-        if mode not in {"plain", "rls"}:
-            raise ValueError(f"BENCH_BASELINE_MODE must be plain or rls, not {mode!r}")
-        self.dsn, self.pool_size, self.mode = dsn, pool_size, mode
+    def __init__(self, dsn: str, pool_size: int, mode: str, verifier: Verifier | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"BENCH_BASELINE_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+        if (mode == "secure") != (verifier is not None):
+            raise ValueError("the secure mode, and only it, verifies tokens and sessions")
+        self.dsn, self.pool_size, self.mode, self.verifier = dsn, pool_size, mode, verifier
         self.pool: asyncpg.Pool | None = None
 
     async def _init(self, conn: asyncpg.Connection) -> None:
@@ -112,6 +173,8 @@ class Baseline:
             elif message["type"] == "lifespan.shutdown":
                 if self.pool is not None:
                     await self.pool.close()
+                if self.verifier is not None:
+                    await self.verifier.redis.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -119,7 +182,7 @@ class Baseline:
         path: str = scope["path"]
         if scope["method"] != "GET" or not path.startswith("/v1/pets"):
             return 404, b'{"code":"not_found"}'
-        user = _user_of(scope)
+        user = await self.verifier.user_of(scope) if self.verifier else _user_of(scope)
         if user is None:
             return 401, b'{"code":"unauthenticated"}'
         assert self.pool is not None
@@ -143,6 +206,12 @@ class Baseline:
         async with self.pool.acquire() as conn:
             if self.mode == "plain":
                 return await conn.fetchrow(PLAIN_ONE, pet_id, user)
+            if self.mode == "secure":
+                await conn.execute(BEGIN_AS.format(user))
+                try:
+                    return await conn.fetchrow(RLS_ONE, pet_id)
+                finally:
+                    await conn.execute("COMMIT")
             async with conn.transaction():
                 await conn.execute(SET_ACTOR, str(user))
                 return await conn.fetchrow(RLS_ONE, pet_id)
@@ -152,6 +221,12 @@ class Baseline:
         async with self.pool.acquire() as conn:
             if self.mode == "plain":
                 return await conn.fetch(PLAIN_LIST, family_id, user, PAGE + 1)
+            if self.mode == "secure":
+                await conn.execute(BEGIN_AS.format(user))
+                try:
+                    return await conn.fetch(RLS_LIST, family_id, PAGE + 1)
+                finally:
+                    await conn.execute("COMMIT")
             async with conn.transaction():
                 await conn.execute(SET_ACTOR, str(user))
                 return await conn.fetch(RLS_LIST, family_id, PAGE + 1)
@@ -162,6 +237,12 @@ def create() -> Baseline:
     dsn = os.environ.get("BENCH_BASELINE_DSN", "")
     if not dsn:
         raise RuntimeError("set BENCH_BASELINE_DSN to the benchmark database's URL")
-    return Baseline(
-        dsn, int(os.environ.get("BENCH_BASELINE_POOL", "20")), os.environ.get("BENCH_BASELINE_MODE", "plain")
-    )
+    mode = os.environ.get("BENCH_BASELINE_MODE", "plain")
+    verifier = None
+    if mode == "secure":
+        keys = os.environ.get("BENCH_BASELINE_JWT_KEYS", "")
+        url = os.environ.get("BENCH_BASELINE_REDIS_URL", "")
+        if not keys or not url:
+            raise RuntimeError("the secure mode needs BENCH_BASELINE_JWT_KEYS and BENCH_BASELINE_REDIS_URL")
+        verifier = Verifier(keys, url)  # connects lazily, on the worker's event loop
+    return Baseline(dsn, int(os.environ.get("BENCH_BASELINE_POOL", "20")), mode, verifier)

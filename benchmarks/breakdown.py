@@ -6,8 +6,10 @@ Builds the API's container exactly as the server does (same TAILTRACKER_* settin
 PostgreSQL as the app role under row-level security, Redis sessions), mints one session, and
 times N calls of each stage of `GET /v1/pets/{id}` and `GET /v1/pets?family_id=`: CPU time
 (of this process) and wall time per call. Next to them, the same database work with raw
-psycopg (the five statements the unit of work sends) and with one raw asyncpg query (what the
-baseline sends), to tell the driver and round trips apart from the layers above them.
+psycopg (the five statements the unit of work sends), with raw asyncpg (what each baseline
+sends: `plain`, `rls`, and `secure` with its token and session checks), and with async psycopg
+in pipeline mode (the shape an async read side would take), to tell the drivers and round trips
+apart from the layers above them.
 
 Run `benchmarks.generate` first. Nothing here is part of the load figures.
 """
@@ -131,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     raw.close()
 
     async def asyncpg_stages() -> None:
-        from benchmarks.baseline_app import PLAIN_ONE, RLS_ONE, SET_ACTOR
+        import redis.asyncio
+
+        from benchmarks.baseline_app import BEGIN_AS, PLAIN_ONE, RLS_ONE, SET_ACTOR, Verifier
 
         conn = await asyncpg.connect(urls.owner)
         app_conn = await asyncpg.connect(urls.app)
@@ -157,8 +161,58 @@ def main(argv: list[str] | None = None) -> int:
                 await app_conn.fetchrow(RLS_ONE, pet_id)
 
         await timed("raw asyncpg: BEGIN, set_config, pet, COMMIT (baseline, rls)", rls)
+
+        async def secure_db() -> None:
+            await app_conn.execute(BEGIN_AS.format(user_id))
+            await app_conn.fetchrow(RLS_ONE, pet_id)
+            await app_conn.execute("COMMIT")
+
+        await timed("raw asyncpg: BEGIN+set_config, pet, COMMIT (baseline, secure)", secure_db)
+        verifier = Verifier(settings.jwt_keys, a.redis_url)
+        scope = {"headers": [(b"authorization", f"Bearer {token}".encode())]}
+        await timed(
+            "PyJWT + redis.asyncio HGET (baseline, secure: the checks)", lambda: verifier.user_of(scope)
+        )
+        assert await verifier.user_of(scope) == user_id
+
+        async def secure() -> None:
+            await verifier.user_of(scope)
+            await secure_db()
+
+        await timed("the two above: a whole secure baseline read", secure)
+        await verifier.redis.aclose()
         await conn.close()
         await app_conn.close()
+
+        # Async psycopg, pipeline mode: what an async read side of the API would send.
+        pg = await psycopg.AsyncConnection.connect(urls.app, autocommit=True)
+        one = (
+            "SELECT p.*, (SELECT m.role FROM memberships m WHERE m.family_id = p.family_id"
+            " AND m.user_id = %s) AS actor_role FROM pets p WHERE p.id = %s"
+        )
+        set_actor = "SELECT set_config('tailtracker.user_id', %s, true)"
+
+        async def psycopg_one() -> None:
+            cur = await pg.execute(one, (user_id, pet_id))
+            await cur.fetchone()
+
+        async def psycopg_pipeline() -> None:
+            async with pg.pipeline():
+                await pg.execute("BEGIN")
+                await pg.execute(set_actor, (str(user_id),))
+                cur = await pg.execute(one, (user_id, pet_id))
+                await pg.execute("COMMIT")
+            assert await cur.fetchone() is not None
+
+        await timed("async psycopg: one query, no transaction (no RLS actor)", psycopg_one)
+        await timed("async psycopg pipeline: BEGIN, set_config, pet+role, COMMIT", psycopg_pipeline)
+        client = redis.asyncio.Redis.from_url(a.redis_url)
+        await timed(
+            "redis.asyncio HMGET (the session, as RedisSessionStore.get)",
+            lambda: client.hmget(f"tt:sess:s:{session_id}", ["user", "token", "created"]),
+        )
+        await client.aclose()
+        await pg.close()
         rows.extend(loop_rows)
 
     asyncio.run(asyncpg_stages())
