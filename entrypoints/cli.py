@@ -31,7 +31,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"TailTracker API on {base}  (database {settings.database_url}, cache {settings.cache_url}, "
         f"broker {settings.broker_url})\n"
-        f"  API docs:    {base}/schema/swagger   (OpenAPI JSON: {base}/schema/openapi.json)\n"
+        f"  API docs:    {base}/schema   (OpenAPI JSON: {base}/schema/openapi.json)\n"
         f"  Health:      {base}/health, {base}/ready, {base}/metrics\n"
         f"  Try it:      curl -s -X POST {base}/v1/auth/login -H 'content-type: application/json' "
         f'-d \'{{"email": "{DEMO_OWNER}", "password": "{DEMO_PASSWORD}"}}\'\n'
