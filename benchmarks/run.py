@@ -399,6 +399,7 @@ def run_load(
 _GROUPS = [
     ("sqlalchemy", "SQLAlchemy"),
     ("psycopg", "psycopg (driver)"),
+    ("asyncpg", "asyncpg (driver, read side)"),
     ("litestar", "Litestar"),
     ("msgspec", "msgspec"),
     ("anyio", "anyio (thread offload)"),
@@ -426,9 +427,11 @@ _GROUPS = [
 # Stages of a request, by a function on the stack (inclusive: a sample counts for every stage
 # whose function is anywhere on its stack).
 _STAGES = [
-    ("Gate._check", "gate: authenticate (JWT + Redis session)"),
+    ("Gate._authenticate", "gate: authenticate (JWT + Redis session)"),
     ("JwtSigner.decode_access", "  JWT decode and checks"),
-    ("RedisSessionStore.get", "  Redis session lookup"),
+    ("SessionReader.get", "  Redis session lookup (redis.asyncio)"),
+    ("AsyncpgPetReader._one", "read side: asyncpg BEGIN+set_config, statement, COMMIT"),
+    ("pet_from_record", "asyncpg record -> Pet (mapping)"),
     ("SqlUnitOfWork._conn", "unit of work: pool checkout, BEGIN, set_config"),
     ("SqlPets.get", "SqlPets.get (incl. first-use BEGIN)"),
     ("SqlPets.list", "SqlPets.list"),

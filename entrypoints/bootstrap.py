@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,9 @@ from tailtracker_core.ports import (
     EmailSender,
     EventPublisher,
     OutboxStore,
+    PetReader,
     RateLimiter,
+    SessionReader,
     SessionStore,
 )
 from tailtracker_core.usecases.deps import Deps
@@ -131,7 +133,11 @@ class Container:
     broker: Any  # dramatiq.Broker
     publisher: EventPublisher
     handlers: Any  # entrypoints.tasks.EventHandlers
+    # The async read side (queries): connections made lazily in the serving event loop.
+    pet_reader: PetReader
+    session_reader: SessionReader
     _closers: list[Callable[[], None]] = field(factory=list)
+    _async_closers: list[Callable[[], Awaitable[None]]] = field(factory=list)
 
     def on_close(self, fn: Callable[[], None]) -> None:
         self._closers.append(fn)
@@ -139,6 +145,12 @@ class Container:
     def close(self) -> None:
         while self._closers:
             self._closers.pop()()
+
+    async def aclose_readers(self) -> None:
+        """Close the read side's connections; it must run on their event loop (the app's
+        shutdown hook), before `close()`."""
+        while self._async_closers:
+            await self._async_closers.pop()()
 
     def ping(self) -> dict[str, str]:
         """Readiness of each backing service: "ok" or the error text."""
@@ -190,6 +202,28 @@ def _kv(settings: Settings, clock: Any) -> tuple[Cache, RateLimiter, SessionStor
         client = connect(settings.cache_url)
         return RedisCache(client), RedisRateLimiter(client), RedisSessionStore(client), client.close
     raise SettingsError(f"TAILTRACKER_CACHE_URL: use memory:// or redis://, not {scheme}://")
+
+
+def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any]:
+    """The read side, by the same URL schemes: asyncpg for PostgreSQL, a worker thread over
+    the sync repositories for SQLite, the store itself in memory; redis.asyncio for sessions."""
+    if _scheme(settings.database_url) == "memory":
+        from adapters.memory.reads import MemoryPetReader
+
+        pet_reader: Any = MemoryPetReader(database)
+    else:
+        from adapters.sql.reads import pet_reader_for
+
+        pet_reader = pet_reader_for(settings.database_url, database, max_size=2 * settings.database_pool_size)
+    if _scheme(settings.cache_url) == "memory":
+        from adapters.memory.sessions import MemorySessionReader
+
+        session_reader: Any = MemorySessionReader(sessions)
+    else:
+        from adapters.redis import AsyncRedisSessionReader
+
+        session_reader = AsyncRedisSessionReader(settings.cache_url)
+    return pet_reader, session_reader
 
 
 def _database(settings: Settings, ids: Any, clock: Any) -> tuple[Any, Callable[[], None]]:
@@ -273,6 +307,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     broker = broker_from_url(settings.broker_url)
     handlers = EventHandlers(email=email, sent_marks=cache, accept_url_base=settings.accept_url_base)
     register_actors(broker, handlers)
+    pet_reader, session_reader = _readers(settings, database, sessions)
     container = Container(
         settings=settings,
         deps=deps,
@@ -285,6 +320,9 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         broker=broker,
         publisher=DramatiqPublisher(broker),
         handlers=handlers,
+        pet_reader=pet_reader,
+        session_reader=session_reader,
+        async_closers=[pet_reader.close, session_reader.close],
     )
     container.on_close(close_db)
     container.on_close(close_kv)

@@ -35,10 +35,12 @@ __all__ = [
     "OutboxMessage",
     "OutboxStore",
     "PasswordHasher",
+    "PetReader",
     "PetRepository",
     "RateDecision",
     "RateLimiter",
     "RefreshClaims",
+    "SessionReader",
     "SessionRecord",
     "SessionStore",
     "SubscriptionRepository",
@@ -350,3 +352,35 @@ class ErasureRepository(Protocol):
     def open_for_user(self, user_id: UUID) -> ErasureRequest | None:
         """The user's erasure request that is not completed yet, if any."""
         ...
+
+
+# --- the read side (queries): async, one round trip where the adapter can ---------------------
+
+
+class PetReader(Protocol):
+    """Pets as one actor may see them, for the hot read endpoints (CQRS-style read side).
+
+    Answers come from the same rows the unit of work writes; an adapter with row-level
+    security reads as `actor`, so a non-member gets nothing even if the policy check were
+    skipped.
+    """
+
+    async def pet_with_role(self, actor: UUID, pet_id: UUID) -> tuple[Pet, Role | None] | None:
+        """The pet and the actor's role in its family; None when the pet is not visible."""
+        ...
+
+    async def family_pets(
+        self, actor: UUID, family_id: UUID | None, species: Species | None, after: UUID | None, limit: int
+    ) -> tuple[Role | None, list[Pet]]:
+        """With `family_id`: the actor's role in that family and a page of its pets (empty when
+        not a member). Without: None and a page of the pets of every family the actor is in.
+        Pages are ordered by id, after `after`, at most `limit` long."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SessionReader(Protocol):
+    """The read half of SessionStore, async: is this sign-in session still open?"""
+
+    async def get(self, session_id: UUID) -> SessionRecord | None: ...

@@ -10,7 +10,7 @@ from attrs import evolve
 from adapters.system import SystemClock
 from tailtracker_core.ports import Clock, SessionRecord
 
-__all__ = ["MemorySessionStore"]
+__all__ = ["MemorySessionReader", "MemorySessionStore"]
 
 _SWEEP_EVERY = 1024  # creations between sweeps of expired sessions
 
@@ -92,3 +92,17 @@ def _check_ttl(ttl_seconds: int) -> int:
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
     return ttl_seconds
+
+
+class MemorySessionReader:
+    """Implements SessionReader over a MemorySessionStore of the same process (no I/O, so
+    `get` answers without leaving the event loop)."""
+
+    def __init__(self, store: MemorySessionStore) -> None:
+        self._store = store
+
+    async def get(self, session_id: UUID) -> SessionRecord | None:
+        return self._store.get(session_id)
+
+    async def close(self) -> None:
+        return None

@@ -10,9 +10,10 @@ import redis
 
 from adapters.redis.cache import RedisCache
 from adapters.redis.limits import RedisRateLimiter
+from adapters.redis.session_reader import AsyncRedisSessionReader
 from adapters.redis.sessions import RedisSessionStore
 
-__all__ = ["RedisCache", "RedisRateLimiter", "RedisSessionStore", "connect"]
+__all__ = ["AsyncRedisSessionReader", "RedisCache", "RedisRateLimiter", "RedisSessionStore", "connect"]
 
 
 def connect(url: str) -> redis.Redis:

@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
@@ -27,6 +28,7 @@ from .gate import Gate
 from .headers import security_headers
 from .identity import current_claims
 from .metrics import HttpMetrics
+from .params import PET_READER_STATE_KEY
 from .problems import handle_exception, require_json_body
 
 __all__ = ["create_app", "openapi_config"]
@@ -99,6 +101,8 @@ def create_app(
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
             "claims": Provide(current_claims, sync_to_thread=False),
         },
+        # The read side, for the async read handlers (see params.pet_reader_of).
+        state=State({PET_READER_STATE_KEY: container.pet_reader}),
         exception_handlers={Exception: handle_exception},
         before_request=require_json_body,
         before_send=[security_headers(production=settings.env == "production")],
@@ -106,7 +110,8 @@ def create_app(
         openapi_config=openapi_config() if settings.schema_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[size_thread_pool, *on_startup],
-        on_shutdown=list(on_shutdown),
+        # The read side's connections belong to the serving loop: closed there, first.
+        on_shutdown=[container.aclose_readers, *on_shutdown],
         debug=False,
     )
     # The gate and the metrics wrap the router itself (not the route middleware stack), so
@@ -114,6 +119,7 @@ def create_app(
     gate = Gate(
         app.asgi_handler,
         container.deps,
+        container.session_reader,
         rate_limits=settings.rate_limits_enabled,
         offload=not settings.cache_url.startswith("memory"),
         exempt=_is_operations_path,

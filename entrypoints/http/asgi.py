@@ -8,6 +8,7 @@ server calls `create()`, and the container is closed when the app shuts down.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from litestar import Litestar
@@ -36,9 +37,16 @@ def create() -> Litestar:
                 )
             )
 
+    def freeze_startup_objects() -> None:
+        # Last startup step, in each worker: everything built so far (modules, the app, its
+        # routes, the adapters) lives as long as the process. Moved out of the collector's
+        # generations, a full collection no longer walks it: shorter pauses, shorter tails
+        # (p99 of the pet read 120 -> 76 ms in a short run, docs/performance.md).
+        gc.freeze()
+
     def stop() -> None:
         while stoppers:
             stoppers.pop()()
         container.close()
 
-    return create_app(container, on_startup=[start_worker], on_shutdown=[stop])
+    return create_app(container, on_startup=[start_worker, freeze_startup_objects], on_shutdown=[stop])

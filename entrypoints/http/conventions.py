@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -59,6 +59,18 @@ def paginate(
 ) -> tuple[list[T], str | None]:
     """Ask for one more than the page to learn whether a next page exists."""
     rows = list(fetch(decode_cursor(cursor), limit + 1))
+    page, more = rows[:limit], len(rows) > limit
+    return page, encode_cursor(key(page[-1])) if more and page else None
+
+
+async def paginate_async(
+    fetch: Callable[[UUID | None, int], Awaitable[Sequence[T]]],
+    cursor: str | None,
+    limit: int,
+    key: Callable[[T], UUID],
+) -> tuple[list[T], str | None]:
+    """`paginate` for an async fetch (the read side)."""
+    rows = list(await fetch(decode_cursor(cursor), limit + 1))
     page, more = rows[:limit], len(rows) > limit
     return page, encode_cursor(key(page[-1])) if more and page else None
 

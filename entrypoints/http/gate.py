@@ -2,9 +2,12 @@
 
 It decodes the bearer token once (signature, expiry, and the session still open, as
 `accounts.authenticate` does) and leaves the outcome in the connection state, where the
-`claims` dependency reads it. It then takes one token from the caller's bucket: per user with
-the tier's numbers from the access token, per client address (free tier numbers) otherwise.
-Over the limit it answers 429 itself; otherwise it adds the RateLimit-* headers.
+`claims` dependency reads it. That runs on the event loop with no thread hop: the token is
+checked inline (tens of microseconds) and the session with the async `SessionReader`.
+
+It then takes one token from the caller's bucket: per user with the tier's numbers from the
+access token, per client address (free tier numbers) otherwise. Over the limit it answers 429
+itself; otherwise it adds the RateLimit-* headers. A network limiter (Redis) runs in a thread.
 
 It wraps Litestar's router rather than sitting in the route middleware stack so that
 unknown routes (404/405) are counted and limited as well.
@@ -22,9 +25,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tailtracker_core.errors import AuthenticationFailed
 from tailtracker_core.model.tiers import Tier
-from tailtracker_core.ports import AccessClaims, RateDecision
-from tailtracker_core.usecases import accounts
+from tailtracker_core.ports import AccessClaims, RateDecision, SessionReader
 from tailtracker_core.usecases.deps import Deps
+from tailtracker_core.usecases.pet_queries import authenticate_async
 
 from .problems import PROBLEM_MEDIA_TYPE, problem_bytes
 
@@ -59,12 +62,13 @@ class Gate:
         self,
         app: ASGIApp,
         deps: Deps,
+        sessions: SessionReader,
         *,
         rate_limits: bool,
         offload: bool,
         exempt: Callable[[str], bool],
     ) -> None:
-        self.app, self.deps = app, deps
+        self.app, self.deps, self.sessions = app, deps, sessions
         self.rate_limits, self.offload, self.exempt = rate_limits, offload, exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,13 +77,15 @@ class Gate:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        token = bearer_token(scope)
-        # In-process adapters answer in microseconds; network ones must not block the loop.
-        if self.offload:
-            outcome, decision = await anyio.to_thread.run_sync(self._check, token, address)
-        else:
-            outcome, decision = self._check(token, address)
+        outcome = await self._authenticate(bearer_token(scope))
         scope.setdefault("state", {})[AUTH_STATE_KEY] = outcome
+        decision: RateDecision | None = None
+        if self.rate_limits:
+            # In-process limiters answer in microseconds; network ones must not block the loop.
+            if self.offload:
+                decision = await anyio.to_thread.run_sync(self._limit, outcome, address)
+            else:
+                decision = self._limit(outcome, address)
         if decision is None:
             await self.app(scope, receive, send)
             return
@@ -94,21 +100,21 @@ class Gate:
 
         await self.app(scope, receive, send_with_limits)
 
-    def _check(self, token: str | None, address: str) -> tuple[AuthOutcome, RateDecision | None]:
-        outcome = _ANONYMOUS
-        if token is not None:
-            try:
-                outcome = AuthOutcome(claims=accounts.authenticate(self.deps, token))
-            except AuthenticationFailed as e:
-                outcome = AuthOutcome(error=e)
-        if not self.rate_limits:
-            return outcome, None
+    async def _authenticate(self, token: str | None) -> AuthOutcome:
+        if token is None:
+            return _ANONYMOUS
+        try:
+            return AuthOutcome(claims=await authenticate_async(self.deps.signer, self.sessions, token))
+        except AuthenticationFailed as e:
+            return AuthOutcome(error=e)
+
+    def _limit(self, outcome: AuthOutcome, address: str) -> RateDecision:
         if outcome.claims is not None:
             key, tier = f"rl:user:{outcome.claims.user_id}", outcome.claims.tier
         else:
             key, tier = f"rl:addr:{address}", Tier.FREE
         limits = self.deps.config.tiers[tier]
-        return outcome, self.deps.limiter.hit(key, limits.requests_per_minute, limits.burst)
+        return self.deps.limiter.hit(key, limits.requests_per_minute, limits.burst)
 
 
 def _limit_headers(headers: MutableScopeHeaders, decision: RateDecision) -> None:

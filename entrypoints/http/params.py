@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias
+from typing import Annotated, Any, TypeAlias, cast
 from uuid import UUID
 
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from entrypoints.bootstrap import Container
-from tailtracker_core.ports import AccessClaims
+from tailtracker_core.ports import AccessClaims, PetReader
 from tailtracker_core.usecases.deps import Deps
 
 from .metrics import HttpMetrics
@@ -24,7 +25,9 @@ __all__ = [
     "IfMatch",
     "Limit",
     "MetricsDep",
+    "PET_READER_STATE_KEY",
     "PathId",
+    "pet_reader_of",
 ]
 
 # Dependencies, injected by name (see app.create_app).
@@ -32,6 +35,16 @@ DepsDep: TypeAlias = NamedDependency[Deps]
 Claims: TypeAlias = NamedDependency[AccessClaims]
 ContainerDep: TypeAlias = NamedDependency[Container]
 MetricsDep: TypeAlias = NamedDependency[HttpMetrics]
+
+PET_READER_STATE_KEY = "tailtracker.pet_reader"
+
+
+def pet_reader_of(request: Request[Any, Any, Any]) -> PetReader:
+    """The read side, from the app's state rather than injected: a handler whose dependencies
+    include two at one level (`claims` and `container`) makes Litestar resolve them in an anyio
+    task group, about a tenth of an async read's CPU. The read handlers take `claims` only."""
+    return cast("PetReader", request.app.state[PET_READER_STATE_KEY])
+
 
 PathId: TypeAlias = Annotated[UUID, PathParameter()]
 

@@ -241,9 +241,10 @@ def _field_error(item: dict[str, Any]) -> FieldError:
 _JSON_TYPES = ("application/json", "application/problem+json", "application/merge-patch+json")
 
 
-def require_json_body(request: Request[Any, Any, Any]) -> None:
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
     """A body in any other media type is refused with 415 before it is parsed (a `before_request`
-    hook; a handler that takes uploads overrides it on its own layer)."""
+    hook; a handler that takes uploads overrides it on its own layer). Async although it does
+    no I/O: Litestar runs a sync hook in a worker thread, a hop on every request."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     content_type = request.headers.get("content-type")
