@@ -28,12 +28,13 @@ import io
 import random
 import sys
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+
+from tailtracker_core.ids import uuid7
 
 __all__ = ["Dataset", "DbUrls", "generate", "main", "provision"]
 
@@ -236,8 +237,7 @@ def loaded_counts(url: str) -> dict[str, int] | None:
 
 
 def _uuid7(ms: int, rng: random.Random) -> str:
-    rand_a, rand_b = rng.getrandbits(12), rng.getrandbits(62)
-    return str(uuid.UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b))
+    return str(uuid7(ms, rng.getrandbits(74)))
 
 
 def _times(n: int, start: datetime, end: datetime, rng: random.Random) -> list[int]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -13,6 +10,7 @@ from sqlalchemy import text
 from adapters.sql.engine import engine_for
 from adapters.sql.outbox import SqlOutbox
 from adapters.sql.uow import SqlUnitOfWork
+from adapters.system import Uuid7Generator
 from tailtracker_core.ports import Clock, IdGenerator
 
 __all__ = ["Database"]
@@ -35,7 +33,7 @@ class Database:
         clock: Clock | None = None,
     ) -> None:
         self._engine = engine_for(url, pool_size=pool_size, echo=echo)
-        self._ids: IdGenerator = ids or _Uuid7()
+        self._ids: IdGenerator = ids or Uuid7Generator()
         self._clock: Clock = clock or _UtcClock()
 
     @property
@@ -61,24 +59,3 @@ class Database:
 class _UtcClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class _Uuid7:
-    """RFC 9562 UUIDv7, monotonic within the process (outbox ids sort in creation order)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def new_id(self) -> UUID:
-        with self._lock:
-            ms = time.time_ns() // 1_000_000
-            value = (ms << 74) | (int.from_bytes(os.urandom(10), "big") >> 6)
-            value = max(value, self._last + 1)  # same millisecond: keep increasing
-            self._last = value
-        ms, rand = value >> 74, value & ((1 << 74) - 1)
-        rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
-        return UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b)
-
-    def new_token(self) -> str:
-        return os.urandom(32).hex()

@@ -157,7 +157,7 @@ class AsyncpgPetReader:
             raise
 
     async def _connect(self) -> Any:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         return await asyncpg.create_pool(
             self._dsn, min_size=self._min, max_size=self._max, init=_init_connection, reset=_reset

@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from uuid import UUID
 
+from tailtracker_core.ids import uuid7
+
 __all__ = ["SystemClock", "Uuid7Generator"]
 
 
@@ -32,8 +34,7 @@ class Uuid7Generator:
             if ms <= self._last_ms:  # same millisecond (or a clock step back): keep increasing
                 ms, rand = self._last_ms, self._last_rand + 1
             self._last_ms, self._last_rand = ms, rand
-        rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
-        return UUID(int=(ms << 80) | (0x7 << 76) | (rand_a << 64) | (0x2 << 62) | rand_b)
+        return uuid7(ms, rand)
 
     def new_token(self) -> str:
         return secrets.token_urlsafe(32)

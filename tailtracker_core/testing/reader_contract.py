@@ -16,9 +16,6 @@ The tests are plain sync tests driving the coroutines through one `asyncio.Runne
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
-import time
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -33,6 +30,7 @@ from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.pets import Pet, Sex, Size, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import PetReader, SessionReader, SessionStore, UnitOfWorkFactory
+from tailtracker_core.testing.ids import TestIds
 from tailtracker_core.testing.kv_contract import new_session_record
 from tailtracker_core.usecases import pet_queries
 
@@ -41,26 +39,7 @@ __all__ = ["PetReaderContract", "SessionReaderContract"]
 T = TypeVar("T")
 
 
-class _Ids:
-    """UUIDv7, increasing within the process (ids sort in creation order, as in production)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def new_id(self) -> UUID:
-        with self._lock:
-            value = max(
-                ((time.time_ns() // 1_000_000) << 74) | int.from_bytes(os.urandom(10)) >> 6, self._last + 1
-            )
-            self._last = value
-        ms, rand = value >> 74, value & ((1 << 74) - 1)
-        return UUID(
-            int=(ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0x2 << 62) | (rand & ((1 << 62) - 1))
-        )
-
-
-_ids = _Ids()
+_ids = TestIds()
 
 
 def _now() -> datetime:

@@ -15,12 +15,8 @@ Release every claim before writing again: a SQL outbox claim may hold a write lo
 from __future__ import annotations
 
 import copy
-import os
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,30 +33,9 @@ from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus
 from tailtracker_core.model.tiers import Tier
 from tailtracker_core.ports import IdGenerator, OutboxStore, UnitOfWorkFactory
+from tailtracker_core.testing.ids import TestIds
 
 __all__ = ["UnitOfWorkContract", "pet_fields"]
-
-
-class _Uuid7:
-    """UUIDv7 (RFC 9562), increasing within the process; enough for test data."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def new_id(self) -> UUID:
-        with self._lock:
-            value = max(
-                ((time.time_ns() // 1_000_000) << 74) | int.from_bytes(os.urandom(10)) >> 6, self._last + 1
-            )
-            self._last = value
-        ms, rand = value >> 74, value & ((1 << 74) - 1)
-        return UUID(
-            int=(ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0x2 << 62) | (rand & ((1 << 62) - 1))
-        )
-
-    def new_token(self) -> str:
-        return os.urandom(32).hex()
 
 
 def _now() -> datetime:
@@ -97,7 +72,7 @@ class UnitOfWorkContract:
 
     @pytest.fixture
     def ids(self) -> IdGenerator:
-        return _Uuid7()
+        return TestIds()
 
     # --- helpers: each writes as the user who owns the data --------------------------------
 
