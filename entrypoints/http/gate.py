@@ -15,6 +15,7 @@ unknown routes (404/405) are counted and limited as well.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,15 @@ from tailtracker_core.ports import AccessClaims, RateDecision, SessionReader
 from tailtracker_core.usecases.deps import Deps
 from tailtracker_core.usecases.pet_queries import authenticate_async
 
-from .problems import PROBLEM_MEDIA_TYPE, problem_bytes
+from .problems import (
+    PROBLEM_MEDIA_TYPE,
+    UNAVAILABLE_DETAIL,
+    UNAVAILABLE_RETRY_AFTER,
+    is_unavailable,
+    problem_bytes,
+)
+
+log = logging.getLogger("tailtracker.http")
 
 __all__ = ["AUTH_STATE_KEY", "AuthOutcome", "Gate"]
 
@@ -77,15 +86,23 @@ class Gate:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        outcome = await self._authenticate(bearer_token(scope))
+        try:
+            outcome = await self._authenticate(bearer_token(scope))
+            decision: RateDecision | None = None
+            if self.rate_limits:
+                # In-process limiters answer in microseconds; network ones must not block the loop.
+                if self.offload:
+                    decision = await anyio.to_thread.run_sync(self._limit, outcome, address)
+                else:
+                    decision = self._limit(outcome, address)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The session store or the limiter is down: say so, do not fail with a bare 500.
+            log.warning("service unavailable in the gate on %s: %r", scope["path"], exc)
+            await _send_problem(send, 503, "service_unavailable", UNAVAILABLE_DETAIL, UNAVAILABLE_RETRY_AFTER)
+            return
         scope.setdefault("state", {})[AUTH_STATE_KEY] = outcome
-        decision: RateDecision | None = None
-        if self.rate_limits:
-            # In-process limiters answer in microseconds; network ones must not block the loop.
-            if self.offload:
-                decision = await anyio.to_thread.run_sync(self._limit, outcome, address)
-            else:
-                decision = self._limit(outcome, address)
         if decision is None:
             await self.app(scope, receive, send)
             return
@@ -124,13 +141,21 @@ def _limit_headers(headers: MutableScopeHeaders, decision: RateDecision) -> None
 
 
 async def _refuse(send: Send, decision: RateDecision) -> None:
-    body = problem_bytes(429, "rate_limited", f"too many requests; retry in {decision.retry_after} s")
+    detail = f"too many requests; retry in {decision.retry_after} s"
+    await _send_problem(send, 429, "rate_limited", detail, max(1, decision.retry_after), decision)
+
+
+async def _send_problem(
+    send: Send, status: int, code: str, detail: str, retry_after: int, decision: RateDecision | None = None
+) -> None:
+    body = problem_bytes(status, code, detail)
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(max(1, decision.retry_after)).encode()),
+        (b"retry-after", str(retry_after).encode()),
     ]
-    start: Any = {"type": "http.response.start", "status": 429, "headers": headers}
-    _limit_headers(MutableScopeHeaders.from_message(start), decision)
+    start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+    if decision is not None:
+        _limit_headers(MutableScopeHeaders.from_message(start), decision)
     await send(start)
     await send({"type": "http.response.body", "body": body, "more_body": False})

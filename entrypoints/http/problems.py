@@ -7,6 +7,7 @@ traceback goes to the log only.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from typing import Any
@@ -141,8 +142,47 @@ def problem_bytes(status: int, code: str, detail: str) -> bytes:
     return msgspec.json.encode(Problem(TYPE_BASE + code, _TITLES.get(status, "Error"), status, detail, code))
 
 
+UNAVAILABLE_RETRY_AFTER = 5
+UNAVAILABLE_DETAIL = "a service we depend on is unavailable; retry shortly"
+
+
+def _unavailable_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "a backing service is down or unreachable", by driver."""
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module, names in (
+        ("redis.exceptions", ("ConnectionError", "TimeoutError", "BusyLoadingError")),
+        ("sqlalchemy.exc", ("OperationalError", "TimeoutError")),
+        ("psycopg", ("OperationalError",)),
+        (
+            "asyncpg.exceptions",
+            ("CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError"),
+        ),
+    ):
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError:
+            continue
+        found.extend(getattr(loaded, name) for name in names if hasattr(loaded, name))
+    return tuple(found)
+
+
+_UNAVAILABLE = _unavailable_types()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, _UNAVAILABLE)
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """The one exception mapper of the app."""
+    if is_unavailable(exc):
+        log.warning("service unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            "service_unavailable",
+            UNAVAILABLE_DETAIL,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
     if isinstance(exc, DomainError):
         return _domain(exc)
     if isinstance(exc, ApiError):
@@ -255,9 +295,9 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
 
 
 def problem_responses(*statuses: int, public: bool = False) -> dict[int, ResponseSpec]:
-    """OpenAPI documentation of the problem responses a handler may give (400, 422 and 429
-    always; 401 unless `public`)."""
-    base = (400, 422, 429) if public else (400, 401, 422, 429)
+    """OpenAPI documentation of the problem responses a handler may give (400, 422, 429 and
+    503 always; 401 unless `public`)."""
+    base = (400, 422, 429, 503) if public else (400, 401, 422, 429, 503)
     return {
         s: ResponseSpec(
             data_container=Problem,
