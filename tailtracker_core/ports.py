@@ -28,6 +28,8 @@ __all__ = [
     "EmailSender",
     "ErasureRepository",
     "EventPublisher",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
     "FamilyRepository",
     "IdGenerator",
     "InvitationLookup",
@@ -284,6 +286,37 @@ class SubscriptionRepository(Protocol):
     def for_users(self, user_ids: Sequence[UUID]) -> list[Subscription]: ...
 
 
+@frozen
+class IdempotencyRecord:
+    """The answer given to one client request, kept so that a retry gets it again.
+
+    `key` names the operation and the client's Idempotency-Key (e.g. "POST /v1/pets:<sha256>");
+    `fingerprint` is a digest of the request body; `headers` is JSON.
+    """
+
+    user_id: UUID
+    key: str
+    fingerprint: str
+    status: int
+    body: bytes
+    headers: str
+    created_at: datetime
+
+
+class IdempotencyRepository(Protocol):
+    """Records written in the same transaction as the change they answer for."""
+
+    def get(self, user_id: UUID, key: str) -> IdempotencyRecord | None: ...
+
+    def add(self, record: IdempotencyRecord) -> None:
+        """Conflict when (user_id, key) is already recorded: a twin request committed first."""
+        ...
+
+    def purge(self, user_id: UUID, before: datetime) -> None:
+        """Forget this user's records made before `before` (they have expired)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the outbox in that same transaction."""
 
@@ -294,6 +327,7 @@ class UnitOfWork(Protocol):
     consents: ConsentRepository
     subscriptions: SubscriptionRepository
     erasures: ErasureRepository
+    idempotency: IdempotencyRepository
 
     def __enter__(self) -> Self: ...
 

@@ -24,7 +24,7 @@ from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
-from tailtracker_core.ports import Clock, IdGenerator, InvitationLookup, OutboxMessage
+from tailtracker_core.ports import Clock, IdempotencyRecord, IdGenerator, InvitationLookup, OutboxMessage
 
 __all__ = ["MemoryOutbox", "MemoryStore", "MemoryUnitOfWork"]
 
@@ -39,6 +39,7 @@ class _Data:
     subscriptions: dict[UUID, Subscription] = field(factory=dict)
     erasures: dict[UUID, ErasureRequest] = field(factory=dict)
     outbox: dict[UUID, OutboxMessage] = field(factory=dict)
+    idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(factory=dict)
     sent: dict[UUID, datetime] = field(factory=dict)
 
 
@@ -241,6 +242,24 @@ class _Erasures:
         return next(iter(sorted(mine, key=lambda r: r.id)), None)
 
 
+class _Idempotency:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def get(self, user_id: UUID, key: str) -> IdempotencyRecord | None:
+        return self.d.idempotency.get((user_id, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        if (record.user_id, record.key) in self.d.idempotency:
+            raise Conflict("a request with this Idempotency-Key was just answered; retry to get its answer")
+        self.d.idempotency[(record.user_id, record.key)] = record
+
+    def purge(self, user_id: UUID, before: datetime) -> None:
+        stale = [k for k, r in self.d.idempotency.items() if k[0] == user_id and r.created_at < before]
+        for k in stale:
+            del self.d.idempotency[k]
+
+
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore, actor: UUID | None) -> None:
         self._store = store
@@ -262,6 +281,7 @@ class MemoryUnitOfWork:
         self.consents = _Consents(self._work)
         self.subscriptions = _Subscriptions(self._work)
         self.erasures = _Erasures(self._work)
+        self.idempotency = _Idempotency(self._work)
 
     def __exit__(
         self,

@@ -4,6 +4,7 @@ connection (opening its transaction on first use), so all of them share one tran
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from adapters.sql.tables import (
     consent_records,
     erasure_requests,
     families,
+    idempotency_keys,
     invitations,
     memberships,
     pets,
@@ -28,12 +30,13 @@ from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
-from tailtracker_core.ports import InvitationLookup
+from tailtracker_core.ports import IdempotencyRecord, InvitationLookup
 
 __all__ = [
     "SqlConsents",
     "SqlErasures",
     "SqlFamilies",
+    "SqlIdempotency",
     "SqlInvitations",
     "SqlPets",
     "SqlSubscriptions",
@@ -342,6 +345,43 @@ class SqlSubscriptions:
             .order_by(subscriptions.c.id)
         )
         return [m.subscription_from(r) for r in self._conn().execute(stmt).mappings()]
+
+
+class SqlIdempotency:
+    def __init__(self, conn: ConnectionSource) -> None:
+        self._conn = conn
+
+    def get(self, user_id: UUID, key: str) -> IdempotencyRecord | None:
+        t = idempotency_keys
+        row = self._conn().execute(select(t).where(t.c.user_id == user_id, t.c.key == key)).mappings().first()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            row["user_id"],
+            row["key"],
+            row["fingerprint"],
+            row["status"],
+            bytes(row["body"]),
+            row["headers"],
+            row["created_at"],
+        )
+
+    def add(self, record: IdempotencyRecord) -> None:
+        values = {
+            "user_id": record.user_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "status": record.status,
+            "body": record.body,
+            "headers": record.headers,
+            "created_at": record.created_at,
+        }
+        if not _insert_unless_duplicate(self._conn(), idempotency_keys, values):
+            raise Conflict("a request with this Idempotency-Key was just answered; retry to get its answer")
+
+    def purge(self, user_id: UUID, before: datetime) -> None:
+        t = idempotency_keys
+        self._conn().execute(delete(t).where(t.c.user_id == user_id, t.c.created_at < before))
 
 
 class SqlErasures:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -34,6 +35,7 @@ __all__ = [
     "consent_records",
     "erasure_requests",
     "families",
+    "idempotency_keys",
     "invitations",
     "memberships",
     "metadata",
@@ -189,6 +191,18 @@ erasure_requests = Table(
     Column("status", String(16), nullable=False),
     Column("completed_at", UtcDateTime),
     Index("ix_erasure_requests_user_id", "user_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("key", String(400), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 outbox = Table(

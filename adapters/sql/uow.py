@@ -12,6 +12,7 @@ from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
     SqlFamilies,
+    SqlIdempotency,
     SqlInvitations,
     SqlPets,
     SqlSubscriptions,
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
         self.consents = SqlConsents(self._conn)
         self.subscriptions = SqlSubscriptions(self._conn)
         self.erasures = SqlErasures(self._conn)
+        self.idempotency = SqlIdempotency(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

@@ -32,7 +32,7 @@ from tailtracker_core.model.pets import Pet, Sex, Size, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus
 from tailtracker_core.model.tiers import Tier
-from tailtracker_core.ports import IdGenerator, OutboxStore, UnitOfWorkFactory
+from tailtracker_core.ports import IdempotencyRecord, IdGenerator, OutboxStore, UnitOfWorkFactory
 from tailtracker_core.testing.ids import TestIds
 
 __all__ = ["UnitOfWorkContract", "pet_fields"]
@@ -581,6 +581,46 @@ class UnitOfWorkContract:
             uow.commit()
         with uow_factory(user.id) as uow:
             assert uow.erasures.open_for_user(user.id) == pending
+
+    def test_idempotency_records_round_trip_once_per_user_and_key_and_expire(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        a, b = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        made = _now().replace(microsecond=0)
+        record = IdempotencyRecord(a.id, "POST /v1/pets:k1", "f" * 64, 201, b'{"id": 1}\x00\xff', "{}", made)
+        with uow_factory(a.id) as uow:
+            assert uow.idempotency.get(a.id, record.key) is None
+            uow.idempotency.add(record)
+            uow.commit()
+        with uow_factory(b.id) as uow:
+            assert uow.idempotency.get(b.id, record.key) is None  # keys are per user
+            uow.idempotency.add(IdempotencyRecord(b.id, record.key, "0" * 64, 201, b"", "{}", made))
+            uow.commit()
+        with uow_factory(a.id) as uow:
+            assert uow.idempotency.get(a.id, record.key) == record
+            with pytest.raises(Conflict):  # a twin request lost the race
+                uow.idempotency.add(IdempotencyRecord(a.id, record.key, "1" * 64, 201, b"", "{}", made))
+            uow.rollback()
+        with uow_factory(a.id) as uow:
+            uow.idempotency.purge(a.id, made + timedelta(seconds=1))
+            uow.commit()
+        with uow_factory(a.id) as uow:
+            assert uow.idempotency.get(a.id, record.key) is None
+            assert uow.idempotency.get(b.id, record.key) is not None  # another user's stays
+
+    def test_an_idempotency_record_rolls_back_with_the_change(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        owner = self.user(uow_factory, ids)
+        family = self.family(uow_factory, ids, owner)
+        pet = Pet(ids.new_id(), family.id, "Rex", Species.DOG, Sex.MALE, _now(), _now())
+        with uow_factory(owner.id) as uow:
+            uow.pets.add(pet)
+            uow.idempotency.add(IdempotencyRecord(owner.id, "k", "f" * 64, 201, b"{}", "{}", _now()))
+            uow.rollback()
+        with uow_factory(owner.id) as uow:
+            assert uow.pets.get(pet.id) is None
+            assert uow.idempotency.get(owner.id, "k") is None
 
     # --- transactions and the outbox ---------------------------------------------------------
 

@@ -1,9 +1,15 @@
-"""Idempotency-Key on creating POSTs: replay, reuse with another body, in-progress."""
+"""Idempotency-Key on creating POSTs: replay, reuse with another body, races, durability."""
 
 from __future__ import annotations
 
-from entrypoints.http.idempotency import fingerprint_of, pending_record, slot_of
-from entrypoints.http.schemas.families import FamilyIn
+import threading
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from entrypoints.bootstrap import build, migrate
+from entrypoints.http.app import create_app
+from tests.fixtures.http import http_settings, roomy_limits, sign_up
 
 from .problems import assert_problem
 
@@ -47,14 +53,46 @@ def test_keys_are_scoped_by_user(alice, bob):
     assert a.json()["id"] != b.json()["id"] and "idempotent-replayed" not in b.headers
 
 
-def test_a_key_in_progress_is_a_conflict(alice, http_container):
-    # Claim the key as a concurrent first request with this body would, then send the twin.
-    slot = slot_of(alice.id, "POST", "/v1/families", "busy")
-    assert http_container.cache.add(slot, pending_record(fingerprint_of(FamilyIn(name="X"))), 60)
-    response = alice.post("/v1/families", json={"name": "X"}, headers={"Idempotency-Key": "busy"})
-    assert_problem(response, 409, "conflict")
-    other_body = alice.post("/v1/families", json={"name": "Y"}, headers={"Idempotency-Key": "busy"})
-    assert_problem(other_body, 409, "idempotency_key_reused")
+def test_twin_requests_racing_with_one_key_create_one_family(alice):
+    headers = {"Idempotency-Key": "race"}
+    answers: list[int] = []
+
+    def send() -> None:
+        answers.append(alice.post("/v1/families", json={"name": "Twins"}, headers=headers).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(answers) <= {201, 409}
+    names = [f["name"] for f in alice.get("/v1/families").json()["items"]]
+    assert names.count("Twins") == 1
+
+
+def test_the_answer_survives_a_restart_and_an_empty_cache(tmp_path: Path):
+    """The record is in the database, committed with the family: a new process (new container,
+    new in-process cache) over the same SQLite file still replays it."""
+    settings = http_settings(tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite")
+    migrate(settings)
+    headers = {"Idempotency-Key": "durable"}
+    first_container = build(settings, core=roomy_limits())
+    with TestClient(create_app(first_container)) as client:
+        account = sign_up(client)
+        first = account.post("/v1/families", json={"name": "Kept"}, headers=headers)
+    first_container.close()
+    second_container = build(settings, core=roomy_limits())
+    with TestClient(create_app(second_container)) as client:
+        # In-process sessions went with the first process: sign in again, as a client would.
+        login = client.post("/v1/auth/login", json={"email": account.email, "password": account.password})
+        account.client, account.access_token = client, login.json()["access_token"]
+        again = account.post("/v1/families", json={"name": "Kept"}, headers=headers)
+        names = [f["name"] for f in account.get("/v1/families").json()["items"]]
+    second_container.close()
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert names.count("Kept") == 1
 
 
 def test_a_failed_first_attempt_frees_the_key(alice):

@@ -9,13 +9,13 @@ from litestar.params import JSONBody
 
 from tailtracker_core.errors import NotFound
 from tailtracker_core.usecases import families
+from tailtracker_core.usecases.deps import Deps
 
 from ..conventions import expected_version, page_of, page_response, paginate, represent, select_fields
 from ..idempotency import idempotent
 from ..identity import BEARER
 from ..params import (
     Claims,
-    ContainerDep,
     Cursor,
     DepsDep,
     Fields,
@@ -48,16 +48,15 @@ class FamilyController(Controller):
         data: JSONBody[FamilyIn],
         claims: Claims,
         deps: DepsDep,
-        container: ContainerDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[FamilyOut]:
-        def produce() -> Response[FamilyOut]:
+        def produce(deps: Deps) -> Response[FamilyOut]:
             family = families.create_family(deps, claims.user_id, data.name)
             out = FamilyOut.for_member(family, claims.user_id)
             location = {"Location": f"/v1/families/{family.id}"}
             return represent(request, out, family.version, status_code=201, headers=location)
 
-        return idempotent(container.cache, request, str(claims.user_id), idempotency_key, data, produce)
+        return idempotent(deps, request, claims.user_id, idempotency_key, data, produce)
 
     @get("/", summary="Your families", responses=problem_responses(), sync_to_thread=True)
     def list_families(

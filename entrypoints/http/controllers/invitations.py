@@ -8,13 +8,13 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody, PathParameter
 
 from tailtracker_core.usecases import families
+from tailtracker_core.usecases.deps import Deps
 
 from ..conventions import represent
 from ..idempotency import idempotent
 from ..identity import BEARER
 from ..params import (
     Claims,
-    ContainerDep,
     DepsDep,
     Fields,
     IdempotencyKey,
@@ -50,15 +50,14 @@ class FamilyInvitationController(Controller):
         data: JSONBody[InvitationIn],
         claims: Claims,
         deps: DepsDep,
-        container: ContainerDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[InvitationCreated]:
-        def produce() -> Response[InvitationCreated]:
+        def produce(deps: Deps) -> Response[InvitationCreated]:
             issued = families.invite(deps, claims.user_id, family_id, data.email, data.role)
             out = InvitationCreated.from_invitation(issued.invitation, issued.token)
             return Response(out, status_code=201)
 
-        return idempotent(container.cache, request, str(claims.user_id), idempotency_key, data, produce)
+        return idempotent(deps, request, claims.user_id, idempotency_key, data, produce)
 
     @delete(
         "/{invitation_id:str}",

@@ -10,13 +10,13 @@ from litestar.params import JSONBody, QueryParameter
 
 from tailtracker_core.model.pets import Species
 from tailtracker_core.usecases import pet_queries, pets
+from tailtracker_core.usecases.deps import Deps
 
 from ..conventions import expected_version, page_response, paginate_async, represent, select_fields
 from ..idempotency import idempotent
 from ..identity import BEARER
 from ..params import (
     Claims,
-    ContainerDep,
     Cursor,
     DepsDep,
     Fields,
@@ -54,15 +54,14 @@ class PetController(Controller):
         data: JSONBody[PetIn],
         claims: Claims,
         deps: DepsDep,
-        container: ContainerDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[PetOut]:
-        def produce() -> Response[PetOut]:
+        def produce(deps: Deps) -> Response[PetOut]:
             pet = pets.create_pet(deps, claims.user_id, data.family_id, data.draft())
             location = {"Location": f"/v1/pets/{pet.id}"}
             return represent(request, PetOut.from_pet(pet), pet.version, status_code=201, headers=location)
 
-        return idempotent(container.cache, request, str(claims.user_id), idempotency_key, data, produce)
+        return idempotent(deps, request, claims.user_id, idempotency_key, data, produce)
 
     # The two reads run on the event loop against the async read side (container.pet_reader):
     # no thread hop, one database statement for the rows and the caller's role.
