@@ -14,6 +14,15 @@ from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
+from tailtracker_core.model.geo import GeoPoint
+from tailtracker_core.model.lost_found import (
+    FoundReport,
+    LostReport,
+    PublicLostReport,
+    ReportStatus,
+    Sighting,
+)
+from tailtracker_core.model.matching import LostPet, Match
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
@@ -31,6 +40,12 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "FamilyRepository",
+    "FoundReportRepository",
+    "GeoIndex",
+    "IndexedReport",
+    "LostReportRepository",
+    "MatchRepository",
+    "SightingRepository",
     "IdGenerator",
     "InvitationLookup",
     "InvitationRepository",
@@ -317,6 +332,153 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+# --- lost and found (docs/lost-and-found.md) ------------------------------------------------
+
+
+class LostReportRepository(Protocol):
+    """Lost reports. `add`, `get`, `save`, `open_for_pet` and `list_for_families` see only the
+    reports of the actor's families (row-level security on PostgreSQL). `public` and
+    `open_lost_pets` are the two documented cross-family reads (SECURITY DEFINER functions on
+    PostgreSQL): the public view, and open reports with their pets' traits for matching,
+    sightings and the alert fan-out."""
+
+    def add(self, report: LostReport) -> None:
+        """Store a new report; its pet's species is kept with it for the geo index. Conflict
+        when the pet already has an open report (a unique rule in the store, so two
+        concurrent opens cannot both succeed)."""
+        ...
+
+    def get(self, report_id: UUID) -> LostReport | None: ...
+
+    def save(self, report: LostReport) -> None:
+        """Store a changed report whose `version` is one above the stored one; Conflict when
+        someone else saved in between (optimistic concurrency)."""
+        ...
+
+    def open_for_pet(self, pet_id: UUID) -> LostReport | None:
+        """The pet's open report, if any (the `existing` of LostReport.open)."""
+        ...
+
+    def list_for_families(
+        self, family_ids: Sequence[UUID], status: ReportStatus | None, after: UUID | None, limit: int
+    ) -> list[LostReport]:
+        """Reports of these families in id order, after the cursor id when one is given."""
+        ...
+
+    def public(self, report_ids: Sequence[UUID]) -> list[PublicLostReport]:
+        """The public views (`public_view`: ~100 m cell, no owner) of these reports, whatever
+        their status, in the order asked; unknown ids are left out. Anyone may ask."""
+        ...
+
+    def open_lost_pets(self, report_ids: Sequence[UUID]) -> list[LostPet]:
+        """These reports with their pets' traits, in the order asked, open ones only (others
+        and unknown ids left out), whoever asks: what matching, sightings and the alert
+        fan-out need across families. Never shown as is to a non-member."""
+        ...
+
+
+class FoundReportRepository(Protocol):
+    """Found reports. `get` and `list_for_reporter` see the reporter's own reports and, on
+    PostgreSQL, those matched with a lost report of one of the actor's families."""
+
+    def add(self, report: FoundReport) -> None: ...
+
+    def get(self, report_id: UUID) -> FoundReport | None: ...
+
+    def list_for_reporter(self, reporter_id: UUID, after: UUID | None, limit: int) -> list[FoundReport]:
+        """The reporter's found reports in id order, after the cursor id when one is given."""
+        ...
+
+    def candidates(
+        self,
+        point: GeoPoint,
+        radius_km: float,
+        species: Species,
+        seen_from: datetime,
+        seen_until: datetime,
+        limit: int,
+    ) -> list[FoundReport]:
+        """Found reports of `species` seen in [seen_from, seen_until] within `radius_km`
+        (great-circle, boundary included) of `point`, nearest first, whoever filed them:
+        the candidates of matching a newly opened lost report (a cross-reporter read)."""
+        ...
+
+
+class SightingRepository(Protocol):
+    def add(self, sighting: Sighting) -> None: ...
+
+    def list_for_report(self, report_id: UUID, after: UUID | None, limit: int) -> list[Sighting]:
+        """The report's sightings in id order (the family's, under row-level security)."""
+        ...
+
+
+class MatchRepository(Protocol):
+    """One Match per (lost report, found report) pair, kept at its latest score."""
+
+    def upsert(self, match: Match) -> bool:
+        """Store the match, replacing the pair's earlier one; True when the pair is new
+        (notices go out only for new pairs above the threshold; the pair's `match_key`
+        keeps them once-only even if two writers race)."""
+        ...
+
+    def for_lost_report(self, lost_report_id: UUID, limit: int) -> list[Match]:
+        """Best first: certain (chip) matches, then by score, then nearest, then ids."""
+        ...
+
+    def for_found_report(self, found_report_id: UUID, limit: int) -> list[Match]:
+        """Best first, as `for_lost_report`."""
+        ...
+
+
+@frozen
+class IndexedReport:
+    """What the geo index keeps of an open lost report."""
+
+    report_id: UUID
+    location: GeoPoint
+    species: Species
+
+
+class GeoIndex(Protocol):
+    """Spatial queries over open lost reports and users' alert locations.
+
+    Distances are great-circle on the core's sphere (`geo.distance_km`), boundaries included,
+    whatever the backend's own metric: adapters prefilter with their index (PostGIS, a
+    bounding box, Redis GEO) and decide with `distance_km`. The database adapters ARE the
+    index (put/remove do nothing); a cache adapter (Redis) is fed by put/remove from the
+    outbox events and re-checks every candidate against the database, so a closed report
+    is absent at once even before its event is handled.
+    """
+
+    def nearby_open_reports(
+        self, point: GeoPoint, radius_km: float, species: Species | None, limit: int
+    ) -> list[tuple[UUID, float]]:
+        """(report id, distance km) of open lost reports within `radius_km` of `point`,
+        nearest first (ties by id), at most `limit`; of one species when given."""
+        ...
+
+    def alert_candidates(
+        self, point: GeoPoint, radius_km: float, after_user_id: UUID | None, limit: int
+    ) -> list[tuple[UUID, float]]:
+        """(user id, distance km) of users whose alert location lies within `radius_km` of
+        `point` AND within their own `alert_radius_km`, in user id order after
+        `after_user_id` (pages for batching), at most `limit`. Consent, the family exclusion
+        and the daily cap are the use case's (`lost_found.alert_recipients`)."""
+        ...
+
+    def open_reports(self, after: UUID | None, limit: int) -> list[IndexedReport]:
+        """Every open lost report in id order (a page after `after`): to rebuild a cache."""
+        ...
+
+    def put(self, entry: IndexedReport) -> None:
+        """A report opened (cache adapters add it; idempotent)."""
+        ...
+
+    def remove(self, report_id: UUID) -> None:
+        """A report was found or closed (cache adapters drop it; idempotent)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the outbox in that same transaction."""
 
@@ -328,6 +490,10 @@ class UnitOfWork(Protocol):
     subscriptions: SubscriptionRepository
     erasures: ErasureRepository
     idempotency: IdempotencyRepository
+    lost_reports: LostReportRepository
+    found_reports: FoundReportRepository
+    sightings: SightingRepository
+    matches: MatchRepository
 
     def __enter__(self) -> Self: ...
 

@@ -16,11 +16,14 @@ from uuid import UUID
 
 from attrs import define, field
 
+from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
 from tailtracker_core.errors import Conflict
 from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
+from tailtracker_core.model.lost_found import FoundReport, LostReport, Sighting
+from tailtracker_core.model.matching import Match
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
@@ -41,6 +44,11 @@ class _Data:
     outbox: dict[UUID, OutboxMessage] = field(factory=dict)
     idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(factory=dict)
     sent: dict[UUID, datetime] = field(factory=dict)
+    lost_reports: dict[UUID, LostReport] = field(factory=dict)
+    lost_species: dict[UUID, Species] = field(factory=dict)  # the pet's, when the report opened
+    found_reports: dict[UUID, FoundReport] = field(factory=dict)
+    sightings: dict[UUID, Sighting] = field(factory=dict)
+    matches: dict[tuple[UUID, UUID], Match] = field(factory=dict)
 
 
 class MemoryStore:
@@ -66,6 +74,18 @@ def _check_version(stored: User | Family | Pet | None, new_version: int, what: s
     """Optimistic concurrency: a save must follow the version it read."""
     if stored is not None and stored.version != new_version - 1:
         raise Conflict(f"this {what} was changed by someone else at the same time; read it again and retry")
+
+
+def _drop_lost_reports_of(d: _Data, pet_ids: set[UUID]) -> None:
+    """A deleted pet takes its lost reports, their sightings and matches (as ON DELETE CASCADE)."""
+    gone = {r.id for r in d.lost_reports.values() if r.pet_id in pet_ids}
+    for report_id in gone:
+        del d.lost_reports[report_id]
+        d.lost_species.pop(report_id, None)
+    for sighting_id in [s.id for s in d.sightings.values() if s.report_id in gone]:
+        del d.sightings[sighting_id]
+    for key in [k for k in d.matches if k[0] in gone]:
+        del d.matches[key]
 
 
 class _Users:
@@ -108,8 +128,10 @@ class _Families:
 
     def delete(self, family_id: UUID) -> None:
         self.d.families.pop(family_id, None)
-        for pet_id in [p.id for p in self.d.pets.values() if p.family_id == family_id]:
+        gone_pets = {p.id for p in self.d.pets.values() if p.family_id == family_id}
+        for pet_id in gone_pets:
             del self.d.pets[pet_id]
+        _drop_lost_reports_of(self.d, gone_pets)
         for inv_id in [i.id for i in self.d.invitations.values() if i.family_id == family_id]:
             del self.d.invitations[inv_id]
 
@@ -182,6 +204,7 @@ class _Pets:
 
     def delete(self, pet_id: UUID) -> None:
         self.d.pets.pop(pet_id, None)
+        _drop_lost_reports_of(self.d, {pet_id})
 
     def count_in_family(self, family_id: UUID) -> int:
         return sum(1 for p in self.d.pets.values() if p.family_id == family_id)
@@ -282,6 +305,10 @@ class MemoryUnitOfWork:
         self.subscriptions = _Subscriptions(self._work)
         self.erasures = _Erasures(self._work)
         self.idempotency = _Idempotency(self._work)
+        self.lost_reports = MemoryLostReports(self._work)
+        self.found_reports = MemoryFoundReports(self._work)
+        self.sightings = MemorySightings(self._work)
+        self.matches = MemoryMatches(self._work)
 
     def __exit__(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from functools import cache
@@ -11,13 +12,16 @@ from zoneinfo import available_timezones
 
 from attrs import define, field
 
-from tailtracker_core.errors import ValidationFailed
+from tailtracker_core.errors import TierLimitExceeded, ValidationFailed
+from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.model.text import check_text
+from tailtracker_core.model.tiers import Tier, TierTable
 
 __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "User",
+    "check_alert_radius",
     "check_display_name",
     "check_email",
     "check_locale",
@@ -91,6 +95,19 @@ def check_phone(phone: str) -> str:
     return phone
 
 
+def check_alert_radius(radius_km: object, tier: Tier, tiers: TierTable) -> float:
+    """A user's alert radius: a finite number above 0 km and at most the tier's maximum
+    (403 `tier_limit_exceeded` above it, as for every tier limit; the boundary is allowed)."""
+    if isinstance(radius_km, bool) or not isinstance(radius_km, int | float) or not math.isfinite(radius_km):
+        raise ValidationFailed.single("alert_radius_km", "must be a finite number")
+    if radius_km <= 0:
+        raise ValidationFailed.single("alert_radius_km", "must be above 0 km")
+    allowed = tiers[tier].alert_radius_km
+    if radius_km > allowed:
+        raise TierLimitExceeded("km of lost-pet alert radius", math.floor(allowed), tier.value)
+    return float(radius_km)
+
+
 @define
 class User:
     id: UUID
@@ -109,3 +126,23 @@ class User:
 
     def __attrs_post_init__(self) -> None:
         self.email_key = normalise_email(self.email)
+
+    @property
+    def alert_location(self) -> GeoPoint | None:
+        """Where the user wants lost-pet alerts around (stored as alert_lat/alert_lon)."""
+        if self.alert_lat is None or self.alert_lon is None:
+            return None
+        return GeoPoint(self.alert_lat, self.alert_lon)
+
+    def set_alert_area(
+        self, location: GeoPoint | None, radius_km: float | None, tier: Tier, tiers: TierTable | None = None
+    ) -> None:
+        """Set (or clear, with None) the alert location and radius, checked against the
+        user's tier (`tier` is the user's own entitlement). Does not bump the version: the
+        use case does, once per change set, as for every profile field."""
+        radius = None if radius_km is None else check_alert_radius(radius_km, tier, tiers or TierTable())
+        if location is None:
+            self.alert_lat = self.alert_lon = None
+        else:
+            self.alert_lat, self.alert_lon = location.lat, location.lon
+        self.alert_radius_km = radius
