@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import text
 
 from adapters.sql.engine import engine_for
+from adapters.sql.geo import SqlGeoIndex
 from adapters.sql.outbox import SqlOutbox
 from adapters.sql.uow import SqlUnitOfWork
 from adapters.system import Uuid7Generator
@@ -46,6 +47,10 @@ class Database:
 
     def outbox(self) -> SqlOutbox:
         return SqlOutbox(self._engine)
+
+    def geo_index(self) -> SqlGeoIndex:
+        """The GeoIndex over this database (PostGIS on PostgreSQL, a bounding box on SQLite)."""
+        return SqlGeoIndex(self._engine)
 
     def ping(self) -> None:
         """Raise when the database cannot answer."""

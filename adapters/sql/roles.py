@@ -34,7 +34,8 @@ def provision_postgres(
     """Create (or bring in line) both roles and the database; return (owner_url, app_url).
 
     Idempotent: run it on every deploy. `admin_url` needs CREATEROLE and CREATEDB, and
-    superuser to grant BYPASSRLS to the owner role. Then run `migrate(owner_url)`.
+    superuser to grant BYPASSRLS to the owner role and to create the PostGIS extension in the
+    database (the server needs the PostGIS package). Then run `migrate(owner_url)`.
     """
     for name in (database, owner_role, app_role):
         if not _IDENTIFIER.match(name):
@@ -64,9 +65,35 @@ def provision_postgres(
             conn.exec_driver_sql(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{app_role}"')
     finally:
         engine.dispose()
+    _ensure_postgis(admin.set(database=database))
     owner_url = _url(admin, owner_role, owner_password, database)
     app_url = _url(admin, app_role, app_password, database)
     return owner_url, app_url
+
+
+def _ensure_postgis(database_url: URL) -> None:
+    """PostGIS in the new database (the geo index, migration 0003). Only a superuser may
+    create it (it is not a trusted extension), hence here and not in the migration."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first():
+                return
+            if (
+                conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first()
+                is None
+            ):
+                raise RuntimeError(
+                    "PostGIS is not installed on the PostgreSQL server (Debian/Ubuntu: "
+                    "apt-get install postgresql-15-postgis-3); see docs/operations.md"
+                )
+            try:
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            except DBAPIError as exc:  # created meanwhile by a concurrent run
+                if not _raced(exc):
+                    raise
+    finally:
+        engine.dispose()
 
 
 def _ensure_role(conn: Connection, role: str, options: str) -> None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, text
 
+from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
@@ -53,6 +54,10 @@ class SqlUnitOfWork:
         self.subscriptions = SqlSubscriptions(self._conn)
         self.erasures = SqlErasures(self._conn)
         self.idempotency = SqlIdempotency(self._conn)
+        self.lost_reports = SqlLostReports(self._conn)
+        self.found_reports = SqlFoundReports(self._conn)
+        self.sightings = SqlSightings(self._conn)
+        self.matches = SqlMatches(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

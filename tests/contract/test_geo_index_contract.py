@@ -6,9 +6,11 @@ import pytest
 
 from adapters.memory.geo import MemoryGeoIndex
 from adapters.memory.uow import MemoryStore
+from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import GeoIndex, UnitOfWorkFactory
 from tailtracker_core.testing.geo_contract import GeoIndexContract
+from tests.fixtures.sql import PostgresDatabase
 
 
 class TestMemoryGeoIndex(GeoIndexContract):
@@ -23,3 +25,29 @@ class TestMemoryGeoIndex(GeoIndexContract):
     @pytest.fixture
     def geo_index(self, store: MemoryStore) -> GeoIndex:
         return MemoryGeoIndex(store)
+
+
+class TestSqliteGeoIndex(GeoIndexContract):
+    """The portable adapter: a bounding box on indexed lat/lon, exact distance after."""
+
+    @pytest.fixture
+    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
+        return sqlite_db.uow_factory
+
+    @pytest.fixture
+    def geo_index(self, sqlite_db: Database) -> GeoIndex:
+        return sqlite_db.geo_index()
+
+
+@pytest.mark.postgres
+class TestPostgisGeoIndex(GeoIndexContract):
+    """PostGIS (geography, GiST, ST_DWithin, <->), as the app role with row-level security."""
+
+    @pytest.fixture
+    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
+        postgres_database.truncate()
+        return postgres_db.uow_factory
+
+    @pytest.fixture
+    def geo_index(self, postgres_db: Database) -> GeoIndex:
+        return postgres_db.geo_index()
