@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +81,11 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     rate_limits_enabled: bool = True
     embedded_worker: bool = True  # with stub://, run the worker and relay inside the API process
+    # Notification delivery (docs/notifications.md): Dramatiq retries of the delivery actor.
+    notification_max_retries: int = 12
+    notification_min_backoff_ms: int = 15_000
+    notification_max_backoff_ms: int = 3_600_000
+    notification_lease_seconds: int = 300
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -106,6 +112,15 @@ class Settings:
             value = getattr(self, name)
             if "://" not in value:
                 raise SettingsError(f"TAILTRACKER_{name.upper()} must be a URL, not {value!r}")
+        if self.notification_max_retries < 0 or self.notification_min_backoff_ms < 1:
+            raise SettingsError(
+                "TAILTRACKER_NOTIFICATION_MAX_RETRIES must be >= 0 and "
+                "TAILTRACKER_NOTIFICATION_MIN_BACKOFF_MS >= 1"
+            )
+        if self.notification_max_backoff_ms < self.notification_min_backoff_ms:
+            raise SettingsError("TAILTRACKER_NOTIFICATION_MAX_BACKOFF_MS must be >= the minimum backoff")
+        if self.notification_lease_seconds < 1:
+            raise SettingsError("TAILTRACKER_NOTIFICATION_LEASE_SECONDS must be >= 1")
         if self.env == "production" and not self.jwt_keys:
             raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
 
@@ -284,6 +299,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     from adapters.security import Argon2Hasher, JwtSigner
     from adapters.system import SystemClock, Uuid7Generator
     from entrypoints.tasks import EventHandlers, register_actors
+    from tailtracker_core.usecases.notifications import Deliverer
 
     settings = settings or Settings.from_env()
     clock, ids = SystemClock(), Uuid7Generator()
@@ -305,7 +321,22 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     deps = Deps(database.uow_factory, clock, ids, hasher, signer, sessions, limiter, core or CoreConfig())
     email = email_sender_from_url(settings.email_url)
     broker = broker_from_url(settings.broker_url)
-    handlers = EventHandlers(email=email, sent_marks=cache, accept_url_base=settings.accept_url_base)
+    deliverer = Deliverer(
+        uow=database.uow_factory,
+        clock=clock,
+        ids=ids,
+        email=email,
+        max_attempts=settings.notification_max_retries + 1,
+        lease=timedelta(seconds=settings.notification_lease_seconds),
+    )
+    handlers = EventHandlers(
+        email=email,
+        sent_marks=cache,
+        accept_url_base=settings.accept_url_base,
+        deliverer=deliverer,
+        notification_min_backoff_ms=settings.notification_min_backoff_ms,
+        notification_max_backoff_ms=settings.notification_max_backoff_ms,
+    )
     register_actors(broker, handlers)
     pet_reader, session_reader = _readers(settings, database, sessions)
     container = Container(

@@ -10,18 +10,22 @@ import logging
 import threading
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 import dramatiq
 from attrs import define
 
 from adapters.messaging import PermanentEmailError
-from tailtracker_core.events import InvitationCreated, event_from_json
+from tailtracker_core.events import DeliveryDue, InvitationCreated, event_from_json
 from tailtracker_core.ports import Cache, Clock, EmailSender, EventPublisher, OutboxStore
 from tailtracker_core.usecases.emails import send_invitation_email
+from tailtracker_core.usecases.notifications import Deliverer, deliver, give_up
 from tailtracker_core.usecases.outbox import relay_once
 
 __all__ = [
     "ACTOR_NAME",
+    "DELIVER_ACTOR_NAME",
+    "NOTIFICATION_QUEUE_NAME",
     "QUEUE_NAME",
     "EventHandlers",
     "register_actors",
@@ -31,6 +35,9 @@ __all__ = [
 
 ACTOR_NAME = "handle_event"
 QUEUE_NAME = "events"
+DELIVER_ACTOR_NAME = "deliver_notification"
+EXHAUSTED_ACTOR_NAME = "delivery_retries_exhausted"
+NOTIFICATION_QUEUE_NAME = "notifications"
 
 _log = logging.getLogger("tailtracker.worker")
 _relay_log = logging.getLogger("tailtracker.relay")
@@ -44,6 +51,13 @@ class EventHandlers:
     email: EmailSender
     sent_marks: Cache
     accept_url_base: str
+    # Notifications (docs/notifications.md): the deliverer, and the Dramatiq backoff of the
+    # delivery actor (its max_retries is deliverer.max_attempts - 1).
+    deliverer: Deliverer | None = None
+    notification_min_backoff_ms: int | None = None
+    notification_max_backoff_ms: int | None = None
+    # Set by register_actors: hands a due delivery to the delivery actor.
+    on_delivery_due: Callable[[DeliveryDue], None] | None = None
 
     def handle(self, topic: str, payload: str) -> None:
         try:
@@ -56,6 +70,8 @@ class EventHandlers:
         if isinstance(event, InvitationCreated):
             sent = send_invitation_email(event, self.email, self.sent_marks, self.accept_url_base)
             _log.info("invitation %s: %s", event.invitation_id, "email sent" if sent else "already sent")
+        elif isinstance(event, DeliveryDue) and self.on_delivery_due is not None:
+            self.on_delivery_due(event)
         else:
             _log.debug("no handler for topic %r; acknowledged", topic)
 
@@ -68,10 +84,15 @@ def register_actors(
     max_retries: int | None = None,
     min_backoff_ms: int | None = None,
     max_backoff_ms: int | None = None,
+    notification_queue_name: str = NOTIFICATION_QUEUE_NAME,
 ) -> None:
-    """Declare `handle_event(message_id, topic, payload)` on this broker (not the global one).
-    Retry settings left as None come from the broker's Retries middleware. Registering again
-    replaces the earlier registration (bootstrap registers; the worker may register again)."""
+    """Declare `handle_event(message_id, topic, payload)` on this broker (not the global one),
+    and, when `handlers.deliverer` is set, `deliver_notification(delivery_id, user_id)` on the
+    notification queue. Retry settings left as None come from the broker's Retries
+    middleware. Registering again replaces the earlier registration (bootstrap registers;
+    the worker may register again)."""
+    if handlers.deliverer is not None:
+        _register_delivery(broker, handlers, handlers.deliverer, notification_queue_name)
 
     def handle_event(message_id: str, topic: str, payload: str) -> None:
         _log.debug("handling %s (%s)", message_id, topic)
@@ -96,6 +117,45 @@ def register_actors(
         throws=(PermanentEmailError,),
         **retry_options,
     )(handle_event)
+
+
+def _register_delivery(
+    broker: dramatiq.Broker, handlers: EventHandlers, deliverer: Deliverer, queue_name: str
+) -> None:
+    """The delivery actor: idempotent, retried with exponential backoff on transient
+    failures; when Dramatiq gives up on a message, the exhausted-retries actor marks the
+    delivery failed."""
+
+    def deliver_notification(delivery_id: str, user_id: str) -> None:
+        outcome = deliver(deliverer, UUID(delivery_id), UUID(user_id))
+        _log.debug("delivery %s: %s", delivery_id, outcome)
+
+    def delivery_retries_exhausted(message: dict[str, Any], info: dict[str, Any]) -> None:
+        delivery_id, user_id = message["args"][:2]
+        give_up(deliverer, UUID(delivery_id), UUID(user_id), f"retries exhausted after {info.get('retries')}")
+
+    backoff: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("min_backoff", handlers.notification_min_backoff_ms),
+            ("max_backoff", handlers.notification_max_backoff_ms),
+        )
+        if value is not None
+    }
+    for name in (DELIVER_ACTOR_NAME, EXHAUSTED_ACTOR_NAME):
+        broker.actors.pop(name, None)
+    dramatiq.actor(broker=broker, actor_name=EXHAUSTED_ACTOR_NAME, queue_name=queue_name, max_retries=3)(
+        delivery_retries_exhausted
+    )
+    actor = dramatiq.actor(
+        broker=broker,
+        actor_name=DELIVER_ACTOR_NAME,
+        queue_name=queue_name,
+        max_retries=max(deliverer.max_attempts - 1, 0),
+        on_retry_exhausted=EXHAUSTED_ACTOR_NAME,
+        **backoff,
+    )(deliver_notification)
+    handlers.on_delivery_due = lambda event: actor.send(str(event.delivery_id), str(event.user_id))
 
 
 def run_relay(

@@ -19,7 +19,7 @@ from types import FrameType
 import dramatiq
 
 from entrypoints.bootstrap import Settings, SettingsError, build, configure_logging
-from entrypoints.tasks import QUEUE_NAME, EventHandlers, register_actors, run_relay
+from entrypoints.tasks import NOTIFICATION_QUEUE_NAME, QUEUE_NAME, EventHandlers, register_actors, run_relay
 from tailtracker_core.ports import Clock, EventPublisher, OutboxStore
 
 __all__ = ["main", "run_relay_forever", "run_worker"]
@@ -66,10 +66,11 @@ def run_worker(
     relay: tuple[OutboxStore, EventPublisher, Clock] | None = None,
     stop: threading.Event | None = None,
     queue_name: str = QUEUE_NAME,
+    notification_queue_name: str = NOTIFICATION_QUEUE_NAME,
 ) -> None:
     """Register the actors and consume until `stop` is set or SIGTERM/SIGINT arrives."""
     stop = stop or threading.Event()
-    register_actors(broker, handlers, queue_name=queue_name)
+    register_actors(broker, handlers, queue_name=queue_name, notification_queue_name=notification_queue_name)
     worker = dramatiq.Worker(broker, worker_threads=threads)
     relay_thread = None
     with _until_signalled(stop):

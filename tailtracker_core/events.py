@@ -12,6 +12,7 @@ from attrs import frozen
 
 __all__ = [
     "ConsentChanged",
+    "DeliveryDue",
     "DomainEvent",
     "EVENT_TYPES",
     "ErasureRequested",
@@ -150,6 +151,15 @@ class ErasureRequested(DomainEvent):
     due_at: datetime
 
 
+@frozen
+class DeliveryDue(DomainEvent):
+    """A notification delivery is due now; the worker delivers it acting as `user_id`."""
+
+    topic = "delivery.due"
+    delivery_id: UUID
+    user_id: UUID
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.topic: cls
     for cls in (
@@ -167,6 +177,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PetDeleted,
         ConsentChanged,
         ErasureRequested,
+        DeliveryDue,
     )
 }
 

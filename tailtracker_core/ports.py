@@ -23,7 +23,9 @@ from tailtracker_core.model.lost_found import (
     Sighting,
 )
 from tailtracker_core.model.matching import LostPet, Match
+from tailtracker_core.model.notifications import Delivery, DueDelivery, Notification
 from tailtracker_core.model.pets import Pet, Species
+from tailtracker_core.model.reminders import NotificationPreferences
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
 from tailtracker_core.model.tiers import Tier
@@ -33,6 +35,9 @@ __all__ = [
     "Cache",
     "Clock",
     "ConsentRepository",
+    "DeliveryRepository",
+    "EmailDeliveryError",
+    "EmailSuppressionRepository",
     "EmailMessage",
     "EmailSender",
     "ErasureRepository",
@@ -49,9 +54,12 @@ __all__ = [
     "IdGenerator",
     "InvitationLookup",
     "InvitationRepository",
+    "NotificationPreferenceRepository",
+    "NotificationRepository",
     "OutboxMessage",
     "OutboxStore",
     "PasswordHasher",
+    "PermanentEmailError",
     "PetReader",
     "PetRepository",
     "RateDecision",
@@ -62,6 +70,7 @@ __all__ = [
     "SessionStore",
     "SubscriptionRepository",
     "TokenSigner",
+    "TransientEmailError",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
@@ -194,9 +203,26 @@ class EmailMessage:
     idempotency_key: str
 
 
+class EmailDeliveryError(Exception):
+    """The message was not delivered; `code` is the SMTP reply code when there was one."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class TransientEmailError(EmailDeliveryError):
+    """Worth retrying later: the server is down, busy (4xx) or the connection broke."""
+
+
+class PermanentEmailError(EmailDeliveryError):
+    """Retrying the same message cannot help: the server refused it for good (5xx)."""
+
+
 class EmailSender(Protocol):
     def send(self, message: EmailMessage) -> None:
-        """Deliver or raise; transient failures raise so the task is retried."""
+        """Deliver or raise: TransientEmailError (retry later) or PermanentEmailError (the
+        address or the content is refused for good)."""
         ...
 
 
@@ -479,6 +505,81 @@ class GeoIndex(Protocol):
         ...
 
 
+class DeliveryRepository(Protocol):
+    """Deliveries of notifications. On PostgreSQL a user sees only their own; anyone may add
+    one for anyone (notifying is what other people's actions do); `queue_due` is the one
+    cross-user path (a SECURITY DEFINER function), for schedulers."""
+
+    def add(self, delivery: Delivery) -> bool:
+        """Insert; False (and nothing changes) when a delivery with its key exists."""
+        ...
+
+    def get(self, delivery_id: UUID) -> Delivery | None: ...
+
+    def get_by_key(self, key: str) -> Delivery | None: ...
+
+    def save(self, delivery: Delivery) -> None:
+        """Store a changed delivery whose `version` is one above the stored one; Conflict when
+        another worker saved in between."""
+        ...
+
+    def queue_due(self, now: datetime, limit: int) -> list[DueDelivery]:
+        """Move up to `limit` scheduled deliveries whose deliver_at <= now to queued, earliest
+        first, for every user, and return them. Concurrent callers get disjoint sets
+        (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    """In-app notifications; a user sees only their own."""
+
+    def add(self, notification: Notification) -> bool:
+        """Insert; False when one exists for the same delivery (a redelivered task)."""
+        ...
+
+    def get(self, notification_id: UUID) -> Notification | None: ...
+
+    def save(self, notification: Notification) -> None: ...
+
+    def list_for_user(
+        self, user_id: UUID, unread_only: bool, before: UUID | None, limit: int
+    ) -> list[Notification]:
+        """Newest first (descending id), older than the cursor id when one is given."""
+        ...
+
+    def mark_all_read(self, user_id: UUID, now: datetime) -> int:
+        """Mark every unread notification of the user read; how many changed."""
+        ...
+
+
+class NotificationPreferenceRepository(Protocol):
+    def get(self, user_id: UUID) -> NotificationPreferences | None:
+        """The user's stored choices; None when they never chose (the defaults apply)."""
+        ...
+
+    def put(self, user_id: UUID, preferences: NotificationPreferences, now: datetime) -> None:
+        """Replace the user's choices and quiet hours."""
+        ...
+
+    def get_many(self, user_ids: Sequence[UUID]) -> dict[UUID, NotificationPreferences]:
+        """Stored choices of several users (planners deciding who gets what); users who never
+        chose are absent. On PostgreSQL a SECURITY DEFINER function (cross-user, read-only)."""
+        ...
+
+
+class EmailSuppressionRepository(Protocol):
+    """Addresses disabled after a permanent failure (a bounce): never emailed again until
+    the user changes their address or support removes the entry."""
+
+    def add(self, email: str, reason: str, now: datetime) -> None:
+        """Record (or keep) the suppression; compared case-insensitively."""
+        ...
+
+    def is_suppressed(self, email: str) -> bool: ...
+
+    def remove(self, email: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the outbox in that same transaction."""
 
@@ -494,6 +595,10 @@ class UnitOfWork(Protocol):
     found_reports: FoundReportRepository
     sightings: SightingRepository
     matches: MatchRepository
+    deliveries: DeliveryRepository
+    notifications: NotificationRepository
+    notification_preferences: NotificationPreferenceRepository
+    email_suppressions: EmailSuppressionRepository
 
     def __enter__(self) -> Self: ...
 

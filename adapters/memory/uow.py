@@ -11,12 +11,18 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from attrs import define, field
 
 from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
+from adapters.memory.notifications import (
+    MemoryDeliveries,
+    MemoryEmailSuppressions,
+    MemoryNotificationPreferences,
+    MemoryNotifications,
+)
 from tailtracker_core.errors import Conflict
 from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
@@ -49,6 +55,10 @@ class _Data:
     found_reports: dict[UUID, FoundReport] = field(factory=dict)
     sightings: dict[UUID, Sighting] = field(factory=dict)
     matches: dict[tuple[UUID, UUID], Match] = field(factory=dict)
+    deliveries: dict[UUID, Any] = field(factory=dict)
+    notifications: dict[UUID, Any] = field(factory=dict)
+    notification_preferences: dict[UUID, Any] = field(factory=dict)
+    email_suppressions: dict[str, Any] = field(factory=dict)
 
 
 class MemoryStore:
@@ -309,6 +319,10 @@ class MemoryUnitOfWork:
         self.found_reports = MemoryFoundReports(self._work)
         self.sightings = MemorySightings(self._work)
         self.matches = MemoryMatches(self._work)
+        self.deliveries = MemoryDeliveries(self._work)
+        self.notifications = MemoryNotifications(self._work)
+        self.notification_preferences = MemoryNotificationPreferences(self._work)
+        self.email_suppressions = MemoryEmailSuppressions(self._work)
 
     def __exit__(
         self,

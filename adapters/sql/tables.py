@@ -33,12 +33,16 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "consent_records",
+    "deliveries",
+    "email_suppressions",
     "erasure_requests",
     "families",
     "idempotency_keys",
     "invitations",
     "memberships",
     "metadata",
+    "notification_preferences",
+    "notifications",
     "outbox",
     "pets",
     "subscriptions",
@@ -220,4 +224,70 @@ outbox = Table(
         sqlite_where=text("sent_at IS NULL"),
         postgresql_where=text("sent_at IS NULL"),
     ),
+)
+
+# --- notifications (docs/notifications.md) ---------------------------------------------------
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("key", String(400), nullable=False),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("params", _JSON, nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("deliver_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("lease_until", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    Index("ux_deliveries_key", "key", unique=True),
+    Index("ix_deliveries_user_id", "user_id", "id"),
+    Index(
+        "ix_deliveries_scheduled",
+        "deliver_at",
+        "id",
+        sqlite_where=text("status = 'scheduled'"),
+        postgresql_where=text("status = 'scheduled'"),
+    ),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("delivery_id", Uuid, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("data", _JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime),
+    Index("ux_notifications_delivery_id", "delivery_id", unique=True),
+    Index("ix_notifications_user_id_id", "user_id", "id"),
+)
+
+notification_preferences = Table(
+    "notification_preferences",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("choices", _JSON, nullable=False),  # {"care_reminder": {"email": true}, ...}
+    Column("quiet_start", String(8)),  # local wall time "22:00:00"
+    Column("quiet_end", String(8)),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+email_suppressions = Table(
+    "email_suppressions",
+    metadata,
+    Column("email_key", String(254), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

@@ -9,6 +9,12 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, text
 
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
+from adapters.sql.notifications import (
+    SqlDeliveries,
+    SqlEmailSuppressions,
+    SqlNotificationPreferences,
+    SqlNotifications,
+)
 from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
@@ -58,6 +64,10 @@ class SqlUnitOfWork:
         self.found_reports = SqlFoundReports(self._conn)
         self.sightings = SqlSightings(self._conn)
         self.matches = SqlMatches(self._conn)
+        self.deliveries = SqlDeliveries(self._conn)
+        self.notifications = SqlNotifications(self._conn)
+        self.notification_preferences = SqlNotificationPreferences(self._conn)
+        self.email_suppressions = SqlEmailSuppressions(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

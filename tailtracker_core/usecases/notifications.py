@@ -1,0 +1,331 @@
+"""Notifications: the one entry point for everything that notifies people, the delivery of
+each notification by the worker, and what a user reads and chooses over HTTP.
+
+Callers (the care-reminder scheduler, lost-pet alerts, ...) decide WHAT to tell WHOM and call
+`enqueue(uow, ids, now, requests)` inside their own unit of work; `requests_for(...)` and
+`request_from_reminder(...)` in `model.notifications` build the requests with the user's
+preferences and quiet hours applied. A scheduler loop calls `dispatch_due(uow, now, limit)`
+for deliveries that waited (quiet hours, future reminders). The worker calls `deliver(...)`
+for each `DeliveryDue` event. See docs/notifications.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from attrs import field, frozen
+
+from tailtracker_core.errors import Conflict, NotFound
+from tailtracker_core.events import DeliveryDue
+from tailtracker_core.model.consent import Purpose, current_consents
+from tailtracker_core.model.notification_templates import TemplateError, render
+from tailtracker_core.model.notifications import (
+    DELIVERABLE_CHANNELS,
+    Delivery,
+    DeliveryRequest,
+    DeliveryStatus,
+    Notification,
+)
+from tailtracker_core.model.reminders import Category, Channel, NotificationPreferences, Recipient
+from tailtracker_core.ports import (
+    Clock,
+    EmailMessage,
+    EmailSender,
+    IdGenerator,
+    PermanentEmailError,
+    TransientEmailError,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from tailtracker_core.usecases.deps import Deps
+
+__all__ = [
+    "DeliveryInFlight",
+    "DeliveryOutcome",
+    "Deliverer",
+    "StillWanted",
+    "deliver",
+    "dispatch_due",
+    "enqueue",
+    "get_preferences",
+    "give_up",
+    "list_notifications",
+    "mark_all_read",
+    "mark_read",
+    "put_preferences",
+    "recipients",
+]
+
+_log = logging.getLogger("tailtracker.notifications")
+
+
+# --- the entry point for callers ---------------------------------------------------------
+
+
+def enqueue(
+    uow: UnitOfWork, ids: IdGenerator, now: datetime, requests: Iterable[DeliveryRequest]
+) -> list[bool]:
+    """Store one delivery per request in the caller's unit of work (commit is the caller's).
+
+    A request whose key was ever enqueued before changes nothing (False at its position).
+    A new delivery due by `now` is `queued` and a `DeliveryDue` event goes to the outbox with
+    the caller's commit; a later one is `scheduled` until `dispatch_due` picks it up.
+    """
+    out = []
+    for request in requests:
+        delivery = Delivery.from_request(ids.new_id(), request, now)
+        added = uow.deliveries.add(delivery)
+        if added and delivery.status is DeliveryStatus.QUEUED:
+            uow.record(DeliveryDue(delivery.id, delivery.user_id))
+        out.append(added)
+    return out
+
+
+def dispatch_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
+    """Queue up to `limit` scheduled deliveries whose time has come (every user's) and record
+    their events; commits. Two schedulers running side by side take disjoint batches. Returns
+    how many were queued: call again at once while it returns `limit`."""
+    due = uow.deliveries.queue_due(now, limit)
+    for d in due:
+        uow.record(DeliveryDue(d.id, d.user_id))
+    uow.commit()
+    return len(due)
+
+
+def recipients(uow: UnitOfWork, user_ids: Sequence[UUID]) -> list[Recipient]:
+    """The users as `Recipient`s for planning: their timezone, stored preferences and the
+    channels they can be reached on (email unless their address was disabled after a bounce)."""
+    users = uow.users.get_many(user_ids)
+    prefs = uow.notification_preferences.get_many([u.id for u in users])
+    out = []
+    for u in users:
+        reachable = {Channel.IN_APP}
+        if not uow.email_suppressions.is_suppressed(u.email):
+            reachable.add(Channel.EMAIL)
+        out.append(
+            Recipient(u.id, u.timezone, prefs.get(u.id, NotificationPreferences()), frozenset(reachable))
+        )
+    return out
+
+
+# --- delivery (the worker) -----------------------------------------------------------------
+
+StillWanted = Callable[[UnitOfWork, Delivery], bool]
+"""Asked right before a delivery goes out, in a unit of work acting as its recipient: False
+cancels it (e.g. the care occurrence in `delivery.subject` was completed meanwhile)."""
+
+
+class DeliveryInFlight(Exception):
+    """Another worker is attempting this delivery right now: try again later."""
+
+
+class DeliveryOutcome(enum.StrEnum):
+    SENT = "sent"
+    ALREADY_DONE = "already_done"  # a duplicate message: sent, failed or cancelled before
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    NOT_DUE = "not_due"  # still scheduled (a stray message): dispatch_due will queue it
+    MISSING = "missing"  # no such delivery (or not the recipient's)
+
+
+@frozen
+class Deliverer:
+    """What `deliver` needs; built once by the composition root."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: IdGenerator
+    email: EmailSender
+    max_attempts: int = 21  # the first try and 20 retries (Dramatiq's max_retries + 1)
+    lease: timedelta = timedelta(minutes=5)  # an email attempt longer than this may be repeated
+    still_wanted: Mapping[Category, StillWanted] = field(factory=dict)
+
+
+def _wanted(deliverer: Deliverer, uow: UnitOfWork, delivery: Delivery) -> str | None:
+    """None when the delivery should go out, else why not."""
+    check = deliverer.still_wanted.get(delivery.category)
+    if check is not None and not check(uow, delivery):
+        return "no longer wanted (the subject was settled before delivery)"
+    if delivery.category is Category.MARKETING:
+        current = current_consents(uow.consents.history(delivery.user_id)).get(Purpose.MARKETING)
+        if current is None or not current.granted:
+            return "no marketing consent at send time"
+    return None
+
+
+def deliver(deliverer: Deliverer, delivery_id: UUID, user_id: UUID) -> DeliveryOutcome:
+    """Deliver one notification, at most once per key, acting as its recipient.
+
+    Raises TransientEmailError after recording the attempt when the email should be retried
+    (the broker retries with backoff), and DeliveryInFlight while another worker holds it.
+    Permanent failures, and the last transient one, end `failed` and return normally.
+    """
+    now = deliverer.clock.now()
+    with deliverer.uow(user_id) as uow:
+        delivery = uow.deliveries.get(delivery_id)
+        if delivery is None:
+            return DeliveryOutcome.MISSING
+        if delivery.status.final:
+            return DeliveryOutcome.ALREADY_DONE
+        if delivery.status is DeliveryStatus.SCHEDULED:
+            return DeliveryOutcome.NOT_DUE
+        if delivery.busy(now):
+            raise DeliveryInFlight(f"delivery {delivery_id} is being attempted until {delivery.lease_until}")
+        reason = _wanted(deliverer, uow, delivery)
+        if reason is not None:
+            delivery.cancel(reason)
+            return _finish(uow, delivery, DeliveryOutcome.CANCELLED)
+        if delivery.channel not in DELIVERABLE_CHANNELS:
+            delivery.mark_failed(f"channel {delivery.channel} is not available")
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        user = uow.users.get(user_id)
+        if user is None:
+            delivery.mark_failed("the recipient's account no longer exists")
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        try:
+            text = render(
+                delivery.template, user.locale, delivery.params, footer=delivery.channel is Channel.EMAIL
+            )
+        except TemplateError as error:
+            delivery.mark_failed(str(error))
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        if delivery.channel is Channel.IN_APP:
+            data = {k: v for k, v in delivery.params.items() if k in ("pet_id", "link", "report_id")}
+            data["subject"] = delivery.subject
+            notification = Notification(
+                deliverer.ids.new_id(),
+                user_id,
+                delivery.id,
+                delivery.category,
+                text.title,
+                text.body,
+                data,
+                now,
+            )
+            uow.notifications.add(notification)  # unique per delivery: a replay adds nothing
+            delivery.attempts += 1
+            delivery.mark_sent(now)
+            return _finish(uow, delivery, DeliveryOutcome.SENT)
+        if uow.email_suppressions.is_suppressed(user.email):
+            delivery.mark_failed("the address is disabled after a permanent failure (bounce)")
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        delivery.start_attempt(now, deliverer.lease)
+        try:
+            uow.deliveries.save(delivery)
+            uow.commit()
+        except Conflict:
+            raise DeliveryInFlight(f"delivery {delivery_id} was taken by another worker") from None
+        message = EmailMessage(
+            to=user.email, subject=text.title, text=text.body, idempotency_key=delivery.key
+        )
+    try:
+        deliverer.email.send(message)
+    except PermanentEmailError as error:
+        return _after_email(deliverer, delivery_id, user_id, error) or DeliveryOutcome.FAILED
+    except TransientEmailError as error:
+        outcome = _after_email(deliverer, delivery_id, user_id, error)
+        if outcome is not None:
+            return outcome
+        raise
+    outcome = _after_email(deliverer, delivery_id, user_id, None)
+    assert outcome is not None
+    return outcome
+
+
+def give_up(deliverer: Deliverer, delivery_id: UUID, user_id: UUID, reason: str) -> DeliveryOutcome:
+    """The broker stopped retrying: a delivery not finished by then is failed."""
+    with deliverer.uow(user_id) as uow:
+        delivery = uow.deliveries.get(delivery_id)
+        if delivery is None:
+            return DeliveryOutcome.MISSING
+        if delivery.status.final:
+            return DeliveryOutcome.ALREADY_DONE
+        detail = f"{reason}; last: {delivery.last_error}" if delivery.last_error else reason
+        delivery.mark_failed(detail)
+        return _finish(uow, delivery, DeliveryOutcome.FAILED)
+
+
+def _finish(uow: UnitOfWork, delivery: Delivery, outcome: DeliveryOutcome) -> DeliveryOutcome:
+    try:
+        uow.deliveries.save(delivery)
+        uow.commit()
+    except Conflict:
+        # Another worker handled this delivery meanwhile; its outcome stands.
+        return DeliveryOutcome.ALREADY_DONE
+    _log.info("delivery %s (%s, %s): %s", delivery.id, delivery.category, delivery.channel, outcome)
+    return outcome
+
+
+def _after_email(
+    deliverer: Deliverer, delivery_id: UUID, user_id: UUID, error: Exception | None
+) -> DeliveryOutcome | None:
+    """Record how the attempt went, in a transaction of its own; None: retry it."""
+    now = deliverer.clock.now()
+    with deliverer.uow(user_id) as uow:
+        delivery = uow.deliveries.get(delivery_id)
+        if delivery is None:
+            return DeliveryOutcome.MISSING
+        if error is None:
+            delivery.mark_sent(now)
+            return _finish(uow, delivery, DeliveryOutcome.SENT)
+        detail = f"{type(error).__name__}: {error}"
+        if isinstance(error, PermanentEmailError):
+            user = uow.users.get(user_id)
+            if user is not None:
+                uow.email_suppressions.add(user.email, detail, now)
+            delivery.mark_failed(detail)
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        if delivery.attempts >= deliverer.max_attempts:
+            delivery.mark_failed(f"gave up after {delivery.attempts} attempts; last: {detail}")
+            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        delivery.mark_retrying(detail)
+        uow.deliveries.save(delivery)
+        uow.commit()
+        _log.info("delivery %s: attempt %d failed, will retry: %s", delivery_id, delivery.attempts, detail)
+        return None
+
+
+# --- what a user reads and chooses ------------------------------------------------------------
+
+
+def list_notifications(
+    deps: Deps, actor: UUID, unread_only: bool, before: UUID | None, limit: int
+) -> list[Notification]:
+    with deps.uow(actor) as uow:
+        return uow.notifications.list_for_user(actor, unread_only, before, limit)
+
+
+def mark_read(deps: Deps, actor: UUID, notification_id: UUID) -> Notification:
+    """Idempotent: reading a read notification keeps its first read time."""
+    with deps.uow(actor) as uow:
+        notification = uow.notifications.get(notification_id)
+        if notification is None or notification.user_id != actor:
+            raise NotFound("no such notification")
+        if notification.read_at is None:
+            notification = notification.read(deps.clock.now())
+            uow.notifications.save(notification)
+            uow.commit()
+        return notification
+
+
+def mark_all_read(deps: Deps, actor: UUID) -> int:
+    with deps.uow(actor) as uow:
+        changed = uow.notifications.mark_all_read(actor, deps.clock.now())
+        uow.commit()
+        return changed
+
+
+def get_preferences(deps: Deps, actor: UUID) -> NotificationPreferences:
+    with deps.uow(actor) as uow:
+        return uow.notification_preferences.get(actor) or NotificationPreferences()
+
+
+def put_preferences(deps: Deps, actor: UUID, preferences: NotificationPreferences) -> NotificationPreferences:
+    with deps.uow(actor) as uow:
+        uow.notification_preferences.put(actor, preferences, deps.clock.now())
+        uow.commit()
+        return preferences
