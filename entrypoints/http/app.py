@@ -22,6 +22,7 @@ from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
 from .controllers.invitations import FamilyInvitationController, InvitationController
 from .controllers.me import MeController
+from .controllers.notifications import NotificationController, NotificationPreferenceController
 from .controllers.ops import OpsController
 from .controllers.pets import PetController
 from .gate import Gate
@@ -41,6 +42,8 @@ CONTROLLERS = [
     InvitationController,
     PetController,
     ConsentController,
+    NotificationController,
+    NotificationPreferenceController,
     OpsController,
 ]
 _PROBES = frozenset({"/health", "/ready", "/metrics"})
@@ -73,6 +76,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Invitations", description="Joining a family by an emailed link."),
             Tag(name="Pets", description="Pets of the caller's families."),
             Tag(name="Privacy", description="Consent records and receipts."),
+            Tag(name="Notifications", description="In-app notifications and what you want to be told."),
             Tag(name="Operations", description="Probes and metrics."),
         ],
         use_handler_docstrings=False,

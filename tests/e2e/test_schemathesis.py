@@ -1,7 +1,7 @@
 """Property-based fuzzing of the live API against the committed contract, docs/openapi.json.
 
 Schemathesis generates requests (valid and invalid) for every operation under /v1 of auth,
-me (consents included), families, invitations and pets, sends them over real HTTP to a
+me (consents included), families, invitations, pets and notifications, sends them over real HTTP to a
 server of its own (conftest.py, `fuzz_server`) as a signed-in user, and checks:
 
 - no 5xx, whatever the input (`not_a_server_error`);
@@ -49,7 +49,7 @@ MAX_EXAMPLES = int(
     os.environ.get("TAILTRACKER_FUZZ_EXAMPLES", "25")
 )  # per operation; raise it for a deep run
 PASSWORD = "fuzzing the pets 4 ever"
-COVERED = r"^/v1/(auth|me|families|invitations|pets)(/|$)"
+COVERED = r"^/v1/(auth|me|families|invitations|pets|notifications|notification-preferences)(/|$)"
 EXCLUDED = [("POST", "/v1/auth/logout")]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
