@@ -44,6 +44,15 @@ from tailtracker_core.model.matching import (
     match_lost_report,
 )
 from tailtracker_core.model.microchip import Microchip
+from tailtracker_core.model.notifications import (
+    Delivery,
+    DeliveryRequest,
+    DeliveryStatus,
+    Notification,
+    delivery_key,
+    request_from_reminder,
+    requests_for,
+)
 from tailtracker_core.model.pets import Pet, PetDraft, Sex, Size, Species
 from tailtracker_core.model.reminders import (
     Category,
@@ -94,6 +103,9 @@ __all__ = [
     "Deps",
     "DomainError",
     "DomainEvent",
+    "Delivery",
+    "DeliveryRequest",
+    "DeliveryStatus",
     "Family",
     "FieldError",
     "Forbidden",
@@ -109,6 +121,7 @@ __all__ = [
     "Membership",
     "Microchip",
     "NotFound",
+    "Notification",
     "NotificationPreferences",
     "Occurrence",
     "Pet",
@@ -146,6 +159,7 @@ __all__ = [
     "core_schedule",
     "current_consents",
     "deliver_at",
+    "delivery_key",
     "distance_km",
     "entitled_tier",
     "event_from_json",
@@ -155,6 +169,8 @@ __all__ = [
     "match_lost_report",
     "public_view",
     "recipients_of",
+    "request_from_reminder",
+    "requests_for",
     "require",
     "rounded",
     "suggested_doses",

@@ -426,3 +426,51 @@ def test_through_rabbitmq_and_postgres_one_email_in_the_users_language(
         w.stop()
         broker.close()
         delete_rabbitmq_queues(amqp_url, w.notification_queue)
+
+
+def test_an_attempt_cut_short_is_repeated_once_its_lease_runs_out(
+    sqlite_db: Database, smtp_server: SmtpServer
+) -> None:
+    """A worker killed after taking the lease: the broker redelivers; once the lease is over
+    the next attempt sends (same key, so the same Message-ID)."""
+    deliverer = Deliverer(
+        sqlite_db.uow_factory,
+        SystemClock(),
+        Uuid7Generator(),
+        SmtpEmailSender(smtp_server.host, smtp_server.port, SENDER),
+    )
+    eva = _user(sqlite_db.uow_factory, "eva@example.org")
+    with sqlite_db.uow_factory(None) as uow:
+        enqueue(uow, deliverer.ids, datetime.now(UTC), [_request(eva, "occ:killed")])
+        uow.commit()
+    with sqlite_db.uow_factory(eva.id) as uow:
+        d = uow.deliveries.get_by_key(delivery_key("occ:killed", eva.id, Channel.EMAIL))
+        assert d is not None
+        d.start_attempt(datetime.now(UTC) - timedelta(minutes=10), timedelta(minutes=5))  # the dead worker's
+        uow.deliveries.save(d)
+        uow.commit()
+    assert deliver(deliverer, d.id, eva.id) is DeliveryOutcome.SENT
+    assert len(smtp_server.messages) == 1
+    with sqlite_db.uow_factory(eva.id) as uow:
+        done = uow.deliveries.get(d.id)
+    assert done is not None
+    assert (done.status, done.attempts, done.lease_until) == (DeliveryStatus.SENT, 2, None)
+
+
+def test_when_dramatiq_gives_up_the_delivery_is_failed(stub_world: Any, smtp_server: SmtpServer) -> None:
+    """Retries exhausted for a reason other than SMTP (here: a lease that never ends, as if
+    another worker hung): `on_retry_exhausted` marks the delivery failed."""
+    w: World = stub_world(max_retries=1)
+    zoe = _user(w.db.uow_factory, "zoe@example.org")
+    w.enqueue(None, _request(zoe, "occ:stuck", at=datetime.now(UTC) + timedelta(hours=1)))
+    with w.db.uow_factory(zoe.id) as uow:
+        d = uow.deliveries.get_by_key(delivery_key("occ:stuck", zoe.id, Channel.EMAIL))
+        assert d is not None
+        d.status = DeliveryStatus.QUEUED
+        d.start_attempt(datetime.now(UTC), timedelta(days=1))
+        uow.deliveries.save(d)
+        uow.commit()
+    w.broker.get_actor("deliver_notification").send(str(d.id), str(zoe.id))
+    w.settle(lambda: w.delivery(zoe, "occ:stuck").status is DeliveryStatus.FAILED)
+    assert "retries exhausted" in w.delivery(zoe, "occ:stuck").last_error
+    assert smtp_server.messages == []
