@@ -17,9 +17,9 @@ from attrs import define
 
 from adapters.messaging import PermanentEmailError
 from tailtracker_core.events import DeliveryDue, InvitationCreated, event_from_json
-from tailtracker_core.ports import Cache, Clock, EmailSender, EventPublisher, OutboxStore
+from tailtracker_core.ports import Cache, Clock, EmailSender, EventPublisher, OutboxStore, UnitOfWorkFactory
 from tailtracker_core.usecases.emails import send_invitation_email
-from tailtracker_core.usecases.notifications import Deliverer, deliver, give_up
+from tailtracker_core.usecases.notifications import Deliverer, deliver, dispatch_due, give_up
 from tailtracker_core.usecases.outbox import relay_once
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "QUEUE_NAME",
     "EventHandlers",
     "register_actors",
+    "run_dispatcher",
     "run_relay",
     "start_embedded_worker",
 ]
@@ -192,18 +193,65 @@ def run_relay(
             stop.wait(interval)
 
 
+def run_dispatcher(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    stop: threading.Event,
+    interval: float = 5.0,
+    batch: int = 500,
+    *,
+    max_backoff: float = 60.0,
+) -> None:
+    """Queue scheduled notification deliveries whose time has come (quiet hours over, a
+    reminder due) until `stop` is set: `dispatch_due` every `interval` seconds, at once again
+    after a full batch. Runs beside the relay; several dispatchers (and a scheduler calling
+    dispatch_due) take disjoint batches. It never raises."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            with uow(None) as work:
+                queued = dispatch_due(work, clock.now(), batch)
+        except Exception:
+            failures += 1
+            delay = min(interval * 2**failures, max_backoff)
+            _relay_log.warning(
+                "dispatch pass failed (%d in a row); next try in %.1fs", failures, delay, exc_info=True
+            )
+            stop.wait(delay)
+            continue
+        failures = 0
+        if queued:
+            _relay_log.debug("queued %d due deliveries", queued)
+        if queued < batch:
+            stop.wait(interval)
+
+
 def start_embedded_worker(
-    broker: dramatiq.Broker, store: OutboxStore, publisher: EventPublisher, clock: Clock
+    broker: dramatiq.Broker,
+    store: OutboxStore,
+    publisher: EventPublisher,
+    clock: Clock,
+    dispatch: UnitOfWorkFactory | None = None,
 ) -> Callable[[], None]:
     """Run a worker (2 threads) and the relay inside this process, for the embedded default
-    (`stub://`). Actors must already be registered on `broker`. Returns `stop()`."""
+    (`stub://`), and with `dispatch` the due-delivery dispatcher. Actors must already be
+    registered on `broker`. Returns `stop()`."""
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
     worker.start()
     stop_event = threading.Event()
-    relay = threading.Thread(
-        target=run_relay, args=(store, publisher, clock, stop_event), name="outbox-relay", daemon=True
-    )
-    relay.start()
+    threads = [
+        threading.Thread(
+            target=run_relay, args=(store, publisher, clock, stop_event), name="outbox-relay", daemon=True
+        )
+    ]
+    if dispatch is not None:
+        threads.append(
+            threading.Thread(
+                target=run_dispatcher, args=(dispatch, clock, stop_event), name="due-dispatcher", daemon=True
+            )
+        )
+    for t in threads:
+        t.start()
     lock = threading.Lock()
 
     def stop() -> None:
@@ -211,7 +259,8 @@ def start_embedded_worker(
             if stop_event.is_set():
                 return
             stop_event.set()
-            relay.join()
+            for t in threads:
+                t.join()
             worker.stop()
 
     return stop

@@ -19,8 +19,15 @@ from types import FrameType
 import dramatiq
 
 from entrypoints.bootstrap import Settings, SettingsError, build, configure_logging
-from entrypoints.tasks import NOTIFICATION_QUEUE_NAME, QUEUE_NAME, EventHandlers, register_actors, run_relay
-from tailtracker_core.ports import Clock, EventPublisher, OutboxStore
+from entrypoints.tasks import (
+    NOTIFICATION_QUEUE_NAME,
+    QUEUE_NAME,
+    EventHandlers,
+    register_actors,
+    run_dispatcher,
+    run_relay,
+)
+from tailtracker_core.ports import Clock, EventPublisher, OutboxStore, UnitOfWorkFactory
 
 __all__ = ["main", "run_relay_forever", "run_worker"]
 
@@ -67,8 +74,10 @@ def run_worker(
     stop: threading.Event | None = None,
     queue_name: str = QUEUE_NAME,
     notification_queue_name: str = NOTIFICATION_QUEUE_NAME,
+    dispatch: UnitOfWorkFactory | None = None,
 ) -> None:
-    """Register the actors and consume until `stop` is set or SIGTERM/SIGINT arrives."""
+    """Register the actors and consume until `stop` is set or SIGTERM/SIGINT arrives; with
+    `relay`, also relay the outbox, and with `dispatch` queue due notification deliveries."""
     stop = stop or threading.Event()
     register_actors(broker, handlers, queue_name=queue_name, notification_queue_name=notification_queue_name)
     worker = dramatiq.Worker(broker, worker_threads=threads)
@@ -79,32 +88,51 @@ def run_worker(
         if relay is not None:
             relay_thread = threading.Thread(target=run_relay, args=(*relay, stop), name="outbox-relay")
             relay_thread.start()
+        dispatcher = None
+        if dispatch is not None and relay is not None:
+            dispatcher = threading.Thread(
+                target=run_dispatcher, args=(dispatch, relay[2], stop), name="due-dispatcher"
+            )
+            dispatcher.start()
         try:
             _wait(stop)
         finally:
             stop.set()
             if relay_thread is not None:
                 relay_thread.join()
+            if dispatcher is not None:
+                dispatcher.join()
             worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
             _log.info("worker stopped")
 
 
 def run_relay_forever(
-    store: OutboxStore, publisher: EventPublisher, clock: Clock, stop: threading.Event | None = None
+    store: OutboxStore,
+    publisher: EventPublisher,
+    clock: Clock,
+    stop: threading.Event | None = None,
+    dispatch: UnitOfWorkFactory | None = None,
 ) -> None:
-    """Relay the outbox until `stop` is set or SIGTERM/SIGINT arrives."""
+    """Relay the outbox (and with `dispatch`, queue due notification deliveries) until `stop`
+    is set or SIGTERM/SIGINT arrives."""
     stop = stop or threading.Event()
     with _until_signalled(stop):
-        relay_thread = threading.Thread(
-            target=run_relay, args=(store, publisher, clock, stop), name="outbox-relay"
-        )
-        relay_thread.start()
+        threads = [
+            threading.Thread(target=run_relay, args=(store, publisher, clock, stop), name="outbox-relay")
+        ]
+        if dispatch is not None:
+            threads.append(
+                threading.Thread(target=run_dispatcher, args=(dispatch, clock, stop), name="due-dispatcher")
+            )
+        for t in threads:
+            t.start()
         _log.info("relay started")
         try:
             _wait(stop)
         finally:
             stop.set()
-            relay_thread.join()
+            for t in threads:
+                t.join()
             _log.info("relay stopped")
 
 
@@ -130,10 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     container = build(settings)
     try:
         if args.relay_only:
-            run_relay_forever(container.outbox, container.publisher, container.deps.clock)
+            run_relay_forever(
+                container.outbox, container.publisher, container.deps.clock, dispatch=container.deps.uow
+            )
         else:
             relay = (container.outbox, container.publisher, container.deps.clock) if args.with_relay else None
-            run_worker(container.broker, container.handlers, threads=args.threads, relay=relay)
+            run_worker(
+                container.broker,
+                container.handlers,
+                threads=args.threads,
+                relay=relay,
+                dispatch=container.deps.uow if relay else None,
+            )
     finally:
         container.close()
     return 0

@@ -33,7 +33,11 @@ def create() -> Litestar:
 
             stoppers.append(
                 start_embedded_worker(
-                    container.broker, container.outbox, container.publisher, container.deps.clock
+                    container.broker,
+                    container.outbox,
+                    container.publisher,
+                    container.deps.clock,
+                    dispatch=container.deps.uow,
                 )
             )
 

@@ -474,3 +474,30 @@ def test_when_dramatiq_gives_up_the_delivery_is_failed(stub_world: Any, smtp_ser
     w.settle(lambda: w.delivery(zoe, "occ:stuck").status is DeliveryStatus.FAILED)
     assert "retries exhausted" in w.delivery(zoe, "occ:stuck").last_error
     assert smtp_server.messages == []
+
+
+def test_a_deferred_delivery_goes_out_when_its_time_comes(stub_world: Any, smtp_server: SmtpServer) -> None:
+    """Quiet hours or a future reminder: stored `scheduled`, queued by the dispatcher that runs
+    beside the relay, then delivered."""
+    from entrypoints.tasks import run_dispatcher, run_relay
+
+    w: World = stub_world()
+    nia = _user(w.db.uow_factory, "nia@example.org")
+    w.enqueue(None, _request(nia, "occ:soon", at=datetime.now(UTC) + timedelta(milliseconds=600)))
+    assert w.delivery(nia, "occ:soon").status is DeliveryStatus.SCHEDULED
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=run_dispatcher, args=(w.db.uow_factory, SystemClock(), stop, 0.05)),
+        threading.Thread(target=run_relay, args=(w.db.outbox(), w.publisher, SystemClock(), stop, 0.05)),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        w.settle(lambda: w.delivery(nia, "occ:soon").status is DeliveryStatus.SENT)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    sent = w.delivery(nia, "occ:soon")
+    assert sent.sent_at >= sent.deliver_at
+    assert len(smtp_server.messages) == 1
