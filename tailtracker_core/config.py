@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from attrs import field, frozen
 
+from tailtracker_core.model.files import FileRules
 from tailtracker_core.model.tiers import TierTable
 
 __all__ = ["CoreConfig"]
@@ -21,3 +22,4 @@ class CoreConfig:
     login_failures_per_minute_address: int = 20
     login_failures_burst_address: int = 50
     current_policy_version: str = "2026-01"
+    files: FileRules = field(factory=FileRules)  # upload limits (docs/files.md)

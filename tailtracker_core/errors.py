@@ -9,11 +9,14 @@ __all__ = [
     "Conflict",
     "DomainError",
     "FieldError",
+    "FileRejected",
+    "FileTooLarge",
     "Forbidden",
     "NotFound",
     "PreconditionFailed",
     "Throttled",
     "TierLimitExceeded",
+    "UnsupportedFileType",
     "ValidationFailed",
 ]
 
@@ -84,3 +87,32 @@ class Throttled(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+# --- uploads (docs/files.md) -------------------------------------------------------------------
+
+
+class FileTooLarge(DomainError):
+    """An upload over its kind's size limit (HTTP 413)."""
+
+    code = "file_too_large"
+
+    def __init__(self, detail: str, limit_bytes: int) -> None:
+        super().__init__(detail)
+        self.limit_bytes = limit_bytes
+
+
+class UnsupportedFileType(DomainError):
+    """The content (its magic bytes, whatever its name says) is not a type this kind accepts (415)."""
+
+    code = "unsupported_file_type"
+
+
+class FileRejected(ValidationFailed):
+    """An upload of an accepted type that is unsafe or unusable: corrupt, truncated, a
+    decompression bomb, a polyglot, a PDF with active content (422, `errors` names `file`)."""
+
+    code = "invalid_file"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(FieldError("file", message))

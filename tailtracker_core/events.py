@@ -18,6 +18,8 @@ __all__ = [
     "ErasureRequested",
     "FamilyCreated",
     "FamilyDeleted",
+    "FileDeleted",
+    "FileStored",
     "InvitationAccepted",
     "InvitationCreated",
     "InvitationRevoked",
@@ -160,6 +162,27 @@ class DeliveryDue(DomainEvent):
     user_id: UUID
 
 
+@frozen
+class FileStored(DomainEvent):
+    topic = "file.stored"
+    file_id: UUID
+    family_id: UUID
+    pet_id: UUID
+    kind: str
+    stored_bytes: int
+
+
+@frozen
+class FileDeleted(DomainEvent):
+    """The worker deletes the blobs named in `keys` once the row is gone (docs/files.md)."""
+
+    topic = "file.deleted"
+    file_id: UUID
+    family_id: UUID
+    pet_id: UUID
+    keys: tuple[str, ...]
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.topic: cls
     for cls in (
@@ -178,6 +201,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ConsentChanged,
         ErasureRequested,
         DeliveryDue,
+        FileStored,
+        FileDeleted,
     )
 }
 

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.kv",
     "tests.fixtures.messaging",
     "tests.fixtures.http",
+    "tests.fixtures.storage",
 ]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -30,6 +30,7 @@ from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.lost_found import FoundReport, LostReport, Sighting
 from tailtracker_core.model.matching import Match
+from tailtracker_core.model.files import FileKind, StoredFile
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
@@ -49,6 +50,7 @@ class _Data:
     erasures: dict[UUID, ErasureRequest] = field(factory=dict)
     outbox: dict[UUID, OutboxMessage] = field(factory=dict)
     idempotency: dict[tuple[UUID, str], IdempotencyRecord] = field(factory=dict)
+    files: dict[UUID, StoredFile] = field(factory=dict)
     sent: dict[UUID, datetime] = field(factory=dict)
     lost_reports: dict[UUID, LostReport] = field(factory=dict)
     lost_species: dict[UUID, Species] = field(factory=dict)  # the pet's, when the report opened
@@ -144,6 +146,8 @@ class _Families:
         _drop_lost_reports_of(self.d, gone_pets)
         for inv_id in [i.id for i in self.d.invitations.values() if i.family_id == family_id]:
             del self.d.invitations[inv_id]
+        for file_id in [f.id for f in self.d.files.values() if f.family_id == family_id]:
+            del self.d.files[file_id]
 
     def add_member(self, membership: Membership) -> None:
         family = self.d.families.get(membership.family_id)
@@ -215,6 +219,8 @@ class _Pets:
     def delete(self, pet_id: UUID) -> None:
         self.d.pets.pop(pet_id, None)
         _drop_lost_reports_of(self.d, {pet_id})
+        for file_id in [f.id for f in self.d.files.values() if f.pet_id == pet_id]:
+            del self.d.files[file_id]
 
     def count_in_family(self, family_id: UUID) -> int:
         return sum(1 for p in self.d.pets.values() if p.family_id == family_id)
@@ -293,6 +299,41 @@ class _Idempotency:
             del self.d.idempotency[k]
 
 
+class _Files:
+    def __init__(self, d: _Data) -> None:
+        self.d = d
+
+    def add(self, file: StoredFile) -> None:
+        if file.id in self.d.files:
+            raise Conflict("this file is stored already")
+        self.d.files[file.id] = file
+
+    def get(self, file_id: UUID) -> StoredFile | None:
+        return self.d.files.get(file_id)
+
+    def get_many(self, file_ids: Sequence[UUID]) -> list[StoredFile]:
+        return [self.d.files[i] for i in dict.fromkeys(file_ids) if i in self.d.files]
+
+    def list_for_pet(
+        self, pet_id: UUID, kind: FileKind | None, after: UUID | None, limit: int
+    ) -> list[StoredFile]:
+        mine = sorted(
+            (
+                f
+                for f in self.d.files.values()
+                if f.pet_id == pet_id and (kind is None or f.kind is kind) and (after is None or f.id > after)
+            ),
+            key=lambda f: f.id,
+        )
+        return mine[:limit]
+
+    def delete(self, file_id: UUID) -> None:
+        self.d.files.pop(file_id, None)
+
+    def usage_of_family(self, family_id: UUID) -> int:
+        return sum(f.stored_bytes for f in self.d.files.values() if f.family_id == family_id)
+
+
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore, actor: UUID | None) -> None:
         self._store = store
@@ -323,6 +364,7 @@ class MemoryUnitOfWork:
         self.notifications = MemoryNotifications(self._work)
         self.notification_preferences = MemoryNotificationPreferences(self._work)
         self.email_suppressions = MemoryEmailSuppressions(self._work)
+        self.files = _Files(self._work)
 
     def __exit__(
         self,

@@ -15,6 +15,7 @@ from adapters.sql.notifications import (
     SqlNotificationPreferences,
     SqlNotifications,
 )
+from adapters.sql.files import SqlFiles
 from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotifications(self._conn)
         self.notification_preferences = SqlNotificationPreferences(self._conn)
         self.email_suppressions = SqlEmailSuppressions(self._conn)
+        self.files = SqlFiles(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

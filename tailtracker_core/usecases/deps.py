@@ -14,7 +14,9 @@ from tailtracker_core.model.subscriptions import entitled_tier
 from tailtracker_core.model.tiers import Tier, TierLimits
 from tailtracker_core.ports import (
     Clock,
+    FileStore,
     IdGenerator,
+    ImageProcessor,
     PasswordHasher,
     RateLimiter,
     SessionStore,
@@ -36,6 +38,9 @@ class Deps:
     sessions: SessionStore
     limiter: RateLimiter
     config: CoreConfig = field(factory=CoreConfig)
+    # Files (docs/files.md): None where a process serves no uploads.
+    blobs: FileStore | None = None
+    images: ImageProcessor | None = None
 
 
 class Unset:

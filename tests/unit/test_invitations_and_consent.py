@@ -131,6 +131,10 @@ def test_every_event_round_trips_through_json(data):
                 if "datetime" in str(f.type)
                 else st.booleans()
                 if "bool" in str(f.type)
+                else st.integers(0, 2**62)
+                if str(f.type) in ("int", "<class 'int'>")
+                else st.lists(st.text()).map(tuple)
+                if str(f.type).startswith("tuple[str")
                 else st.text()
                 for f in cls.__attrs_attrs__
             },
