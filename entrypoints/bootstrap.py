@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from tailtracker_core.config import CoreConfig
 from tailtracker_core.ports import (
     Cache,
     EmailSender,
     EventPublisher,
+    FileStore,
     OutboxStore,
     PetReader,
     RateLimiter,
@@ -88,6 +89,12 @@ class Settings:
     notification_lease_seconds: int = 300
     log_level: str = "INFO"
     log_json: bool = False
+    # Files (docs/files.md). "" = file://{var_dir}/files; or s3://bucket?endpoint_url=...
+    files_url: str = ""
+    # Upload limits; 0 keeps CoreConfig's default (15 MiB, 20 MiB, 50 megapixels).
+    photo_max_bytes: int = 0
+    document_max_bytes: int = 0
+    image_max_pixels: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,12 +128,21 @@ class Settings:
             raise SettingsError("TAILTRACKER_NOTIFICATION_MAX_BACKOFF_MS must be >= the minimum backoff")
         if self.notification_lease_seconds < 1:
             raise SettingsError("TAILTRACKER_NOTIFICATION_LEASE_SECONDS must be >= 1")
+        if self.files_url and "://" not in self.files_url:
+            raise SettingsError(f"TAILTRACKER_FILES_URL must be a URL, not {self.files_url!r}")
+        for name in ("photo_max_bytes", "document_max_bytes", "image_max_pixels"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"TAILTRACKER_{name.upper()} must be 0 (the default) or more")
         if self.env == "production" and not self.jwt_keys:
             raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
 
     @property
     def migrations_url(self) -> str:
         return self.migration_database_url or self.database_url
+
+    @property
+    def files_store_url(self) -> str:
+        return self.files_url or f"file://{Path(self.var_dir) / 'files'}"
 
     @property
     def accept_url_base(self) -> str:
@@ -145,6 +161,7 @@ class Container:
     sessions: SessionStore
     outbox: OutboxStore
     email: EmailSender
+    blobs: FileStore
     broker: Any  # dramatiq.Broker
     publisher: EventPublisher
     handlers: Any  # entrypoints.tasks.EventHandlers
@@ -173,6 +190,7 @@ class Container:
             "database": lambda: self.database.ping(),
             "cache": lambda: self.cache.get("ready-probe"),
             "broker": getattr(self.broker, "ping", lambda: None),
+            "files": getattr(self.blobs, "ping", lambda: None),
         }
         result = {}
         for name, check in checks.items():
@@ -255,6 +273,28 @@ def _database(settings: Settings, ids: Any, clock: Any) -> tuple[Any, Callable[[
     raise SettingsError(f"TAILTRACKER_DATABASE_URL: use sqlite:// or postgresql://, not {scheme}://")
 
 
+def _files(settings: Settings, core: CoreConfig) -> tuple[FileStore, Any, CoreConfig]:
+    """The blob store by URL scheme, the image processor, and the upload limits from settings."""
+    from adapters.media import PillowImageProcessor, heif_available
+    from adapters.storage import file_store_from_url
+
+    try:
+        blobs = file_store_from_url(settings.files_store_url)
+    except ValueError as exc:
+        raise SettingsError(f"TAILTRACKER_FILES_URL: {exc}") from None
+    overrides = {
+        name: value
+        for name, value in (
+            ("photo_max_bytes", settings.photo_max_bytes),
+            ("document_max_bytes", settings.document_max_bytes),
+            ("max_pixels", settings.image_max_pixels),
+        )
+        if value
+    }
+    rules = evolve(core.files, heic_enabled=core.files.heic_enabled and heif_available(), **overrides)
+    return blobs, PillowImageProcessor(), evolve(core, files=rules)
+
+
 def configure_logging(settings: Settings) -> None:
     """One log format for every process: readable lines in development, JSON lines (one
     object per record, with timestamp, level, logger and event) when TAILTRACKER_LOG_JSON."""
@@ -318,7 +358,10 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         memory_cost_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
     )
-    deps = Deps(database.uow_factory, clock, ids, hasher, signer, sessions, limiter, core or CoreConfig())
+    blobs, images, core = _files(settings, core or CoreConfig())
+    deps = Deps(
+        database.uow_factory, clock, ids, hasher, signer, sessions, limiter, core, blobs=blobs, images=images
+    )
     email = email_sender_from_url(settings.email_url)
     broker = broker_from_url(settings.broker_url)
     deliverer = Deliverer(
@@ -336,6 +379,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         deliverer=deliverer,
         notification_min_backoff_ms=settings.notification_min_backoff_ms,
         notification_max_backoff_ms=settings.notification_max_backoff_ms,
+        blobs=blobs,
     )
     register_actors(broker, handlers)
     pet_reader, session_reader = _readers(settings, database, sessions)
@@ -348,6 +392,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         sessions=sessions,
         outbox=database.outbox(),
         email=email,
+        blobs=blobs,
         broker=broker,
         publisher=DramatiqPublisher(broker),
         handlers=handlers,

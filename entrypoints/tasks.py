@@ -17,8 +17,17 @@ from attrs import define
 
 from adapters.messaging import PermanentEmailError
 from tailtracker_core.events import DeliveryDue, InvitationCreated, event_from_json
-from tailtracker_core.ports import Cache, Clock, EmailSender, EventPublisher, OutboxStore, UnitOfWorkFactory
+from tailtracker_core.ports import (
+    Cache,
+    Clock,
+    EmailSender,
+    EventPublisher,
+    FileStore,
+    OutboxStore,
+    UnitOfWorkFactory,
+)
 from tailtracker_core.usecases.emails import send_invitation_email
+from tailtracker_core.usecases.files import delete_blobs_for
 from tailtracker_core.usecases.notifications import Deliverer, deliver, dispatch_due, give_up
 from tailtracker_core.usecases.outbox import relay_once
 
@@ -59,6 +68,7 @@ class EventHandlers:
     notification_max_backoff_ms: int | None = None
     # Set by register_actors: hands a due delivery to the delivery actor.
     on_delivery_due: Callable[[DeliveryDue], None] | None = None
+    blobs: FileStore | None = None  # deletes the blobs of deleted files, pets and families
 
     def handle(self, topic: str, payload: str) -> None:
         try:
@@ -73,6 +83,8 @@ class EventHandlers:
             _log.info("invitation %s: %s", event.invitation_id, "email sent" if sent else "already sent")
         elif isinstance(event, DeliveryDue) and self.on_delivery_due is not None:
             self.on_delivery_due(event)
+        elif self.blobs is not None and (deleted := delete_blobs_for(event, self.blobs)) is not None:
+            _log.info("%s: %d stored blobs deleted", topic, deleted)
         else:
             _log.debug("no handler for topic %r; acknowledged", topic)
 

@@ -20,6 +20,7 @@ from entrypoints.bootstrap import Container
 from .controllers.auth import AuthController
 from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
+from .controllers.files import NO_COMPRESSION, file_controller
 from .controllers.invitations import FamilyInvitationController, InvitationController
 from .controllers.me import MeController
 from .controllers.notifications import NotificationController, NotificationPreferenceController
@@ -75,6 +76,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Families", description="Sharing groups, members and roles."),
             Tag(name="Invitations", description="Joining a family by an emailed link."),
             Tag(name="Pets", description="Pets of the caller's families."),
+            Tag(name="Files", description="Pets' photos and documents: upload, list, fetch, delete."),
             Tag(name="Privacy", description="Consent records and receipts."),
             Tag(name="Notifications", description="In-app notifications and what you want to be told."),
             Tag(name="Operations", description="Probes and metrics."),
@@ -97,8 +99,9 @@ def create_app(
         # database connections only queue on the pool while fighting for the GIL.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
 
+    rules = container.deps.config.files
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, file_controller(max(rules.photo_max_bytes, rules.document_max_bytes))],
         dependencies={
             "container": Provide(lambda: container, use_cache=True, sync_to_thread=False),
             "deps": Provide(lambda: container.deps, use_cache=True, sync_to_thread=False),
@@ -110,7 +113,12 @@ def create_app(
         exception_handlers={Exception: handle_exception},
         before_request=require_json_body,
         before_send=[security_headers(production=settings.env == "production")],
-        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, minimum_size=500),
+        compression_config=CompressionConfig(
+            backend="brotli",
+            brotli_gzip_fallback=True,
+            minimum_size=500,
+            exclude_opt_key=NO_COMPRESSION,  # file bytes: images and PDFs are compressed already
+        ),
         openapi_config=openapi_config() if settings.schema_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[size_thread_pool, *on_startup],

@@ -23,11 +23,13 @@ from tailtracker_core.errors import (
     Conflict,
     DomainError,
     FieldError,
+    FileTooLarge,
     Forbidden,
     NotFound,
     PreconditionFailed,
     Throttled,
     TierLimitExceeded,
+    UnsupportedFileType,
     ValidationFailed,
 )
 
@@ -107,6 +109,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Conflict, 409),
     (PreconditionFailed, 412),
     (Throttled, 429),
+    (FileTooLarge, 413),
+    (UnsupportedFileType, 415),
 )
 
 

@@ -251,7 +251,9 @@ def _sqlite(tmp: Path) -> Iterator[_Process]:
 
 
 @contextmanager
-def _postgres(tmp: Path, admin_url: str, redis_url: str, redis_db: int) -> Iterator[_Process]:
+def _postgres(
+    tmp: Path, admin_url: str, redis_url: str, redis_db: int, files_url: str | None = None
+) -> Iterator[_Process]:
     from adapters.sql.roles import provision_postgres
 
     database = f"tt_e2e_{uuid.uuid4().hex[:10]}"
@@ -262,6 +264,8 @@ def _postgres(tmp: Path, admin_url: str, redis_url: str, redis_db: int) -> Itera
         "TAILTRACKER_DATABASE_URL": app_url,
         "TAILTRACKER_CACHE_URL": cache_url,
     }
+    if files_url:  # the production shape: files in S3-compatible storage
+        settings["TAILTRACKER_FILES_URL"] = files_url
     try:
         with _redis_to_ourselves(cache_url):
             process = _Process(tmp, settings, "postgres")
@@ -283,10 +287,14 @@ def _sqlite_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Proce
 
 @pytest.fixture(scope="session")
 def _postgres_process(
-    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, redis_url: str
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, redis_url: str, s3_endpoint: str
 ) -> Iterator[_Process]:
+    from tests.fixtures.storage import S3_ACCESS_KEY, S3_SECRET_KEY
+
     tmp = tmp_path_factory.mktemp("e2e-postgres")
-    with _postgres(tmp, postgres_admin_url, redis_url, E2E_REDIS_DB) as process:
+    bucket = f"tt-e2e-{uuid.uuid4().hex[:12]}"
+    files_url = f"s3://{S3_ACCESS_KEY}:{S3_SECRET_KEY}@{bucket}?endpoint_url={s3_endpoint}&create_bucket=1"
+    with _postgres(tmp, postgres_admin_url, redis_url, E2E_REDIS_DB, files_url) as process:
         yield process
 
 
@@ -295,7 +303,8 @@ def _postgres_process(
     params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.redis])],
 )
 def live_server(request: pytest.FixtureRequest) -> LiveServer:
-    """The app over real HTTP, once on the embedded default and once on PostgreSQL + Redis."""
+    """The app over real HTTP, once on the embedded default and once on PostgreSQL + Redis
+    (+ S3-compatible file storage: the moto server of tests/fixtures/storage.py)."""
     process: _Process = request.getfixturevalue(f"_{request.param}_process")
     return process.server()
 

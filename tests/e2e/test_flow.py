@@ -329,3 +329,50 @@ def test_a_create_retried_with_its_idempotency_key_happens_once(people: Any) -> 
     assert reused.headers["content-type"].startswith("application/problem+json")
     names = [f["name"] for f in _expect(fay.get("/v1/families"), 200)["items"]]
     assert names.count("Only once") == 1
+
+
+def test_a_photo_is_uploaded_fetched_and_deleted(people: Any) -> None:
+    """A phone photo with its GPS position goes up; what comes back is upright, without any
+    EXIF, with a thumbnail, to the family only; a PDF certificate goes up as a document."""
+    import io
+
+    from PIL import Image
+
+    from tests.fixtures import files as samples
+
+    gus, stranger = people("Gus"), people("Stranger")
+    gus.register()
+    stranger.register()
+    family_id = _expect(gus.get("/v1/families"), 200)["items"][0]["id"]
+    pet = _expect(gus.post("/v1/pets", json={"family_id": family_id, "name": "Pixel", "species": "cat"}), 201)
+
+    upload = {"file": ("IMG_2041.JPG", samples.jpeg_with_gps((800, 600)), "image/jpeg")}
+    photo = _expect(gus.post(f"/v1/pets/{pet['id']}/photos", files=upload), 201)
+    assert (photo["width"], photo["height"]) == (600, 800)
+
+    fetched = gus.get(photo["url"])
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert fetched.headers["x-content-type-options"] == "nosniff"
+    assert fetched.headers["content-disposition"].startswith("inline;")
+    image = Image.open(io.BytesIO(fetched.content))
+    assert image.size == (600, 800)
+    assert not image.getexif() and b"PhoneMaker" not in fetched.content
+    thumb = gus.get(photo["thumbnail_url"])
+    assert thumb.status_code == 200
+    assert max(Image.open(io.BytesIO(thumb.content)).size) <= 512
+    _expect(stranger.get(photo["url"]), 404, "not_found")
+    listed = _expect(gus.get(f"/v1/pets/{pet['id']}/photos"), 200)
+    assert [p["id"] for p in listed["items"]] == [photo["id"]]
+
+    certificate = {"file": ("rabies.pdf", samples.pdf(), "application/pdf")}
+    document = _expect(gus.post(f"/v1/pets/{pet['id']}/documents", files=certificate), 201)
+    assert gus.get(document["url"]).content == samples.pdf()
+
+    bomb = {"file": ("bomb.png", samples.pixel_bomb_png(), "image/png")}
+    _expect(gus.post(f"/v1/pets/{pet['id']}/photos", files=bomb), 422, "invalid_file")
+
+    _expect(gus.delete(photo["url"]), 204)
+    _expect(gus.get(photo["url"]), 404, "not_found")
+    _expect(gus.delete(f"/v1/pets/{pet['id']}"), 204)
+    _expect(gus.get(document["url"]), 404, "not_found")

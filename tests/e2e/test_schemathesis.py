@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.e2e.conftest import LiveServer
+from tests.fixtures import files as samples
 
 # The committed contract; TAILTRACKER_TEST_OPENAPI points at a draft instead (local use only).
 OPENAPI = Path(
@@ -49,7 +50,7 @@ MAX_EXAMPLES = int(
     os.environ.get("TAILTRACKER_FUZZ_EXAMPLES", "25")
 )  # per operation; raise it for a deep run
 PASSWORD = "fuzzing the pets 4 ever"
-COVERED = r"^/v1/(auth|me|families|invitations|pets|notifications|notification-preferences)(/|$)"
+COVERED = r"^/v1/(auth|me|families|invitations|pets|files|notifications|notification-preferences)(/|$)"
 EXCLUDED = [("POST", "/v1/auth/logout")]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -66,7 +67,7 @@ for method, path in EXCLUDED:
 # Ids of real resources of the signed-in user, filled in by the `fuzz_user` fixture before any
 # case is generated (generation happens inside the test, after the fixtures ran).
 REAL_IDS: dict[str, str] = {}
-_PROTECTED = {"family_id", "pet_id"}  # a DELETE ending in these keeps generated ids
+_PROTECTED = {"family_id", "pet_id", "file_id"}  # a DELETE ending in these keeps generated ids
 
 
 def _real_path_parameters(method: str, path: str, generated: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,7 +105,8 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
 
 @pytest.fixture(scope="module")
 def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
-    """A signed-in user with a family of two, a pet, a pending invitation and a consent record."""
+    """A signed-in user with a family of two, a pet with a photo, a pending invitation and a
+    consent record."""
     with httpx.Client(base_url=fuzz_server.base_url, timeout=15.0) as http:
 
         def ok(response: httpx.Response) -> Any:
@@ -128,6 +130,12 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
                 json={"email": f"invitee-{uuid.uuid4().hex[:8]}@e2e.tailtracker.test", "role": "viewer"},
             )
         )
+        photo = ok(
+            http.post(
+                f"/v1/pets/{pet['id']}/photos",
+                files={"file": ("fuzz.png", samples.png((64, 48)), "image/png")},
+            )
+        )
         ok(http.put("/v1/me/consents/analytics", json={"granted": True, "policy_version": "2026-01"}))
         history = ok(http.get("/v1/me/consents/history"))
         records = history["items"] if isinstance(history, dict) else history
@@ -138,6 +146,7 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
             "user_id": signed_in["user"]["id"],
             "invitation_id": invitation["id"],
             "token": invitation["token"],
+            "file_id": photo["id"],
         }
     )
     if records:

@@ -29,7 +29,7 @@ def test_ready_is_200_when_every_backing_service_answers(tmp_path: Path):
         assert response.status_code == 200, response.text
         assert response.json() == {
             "status": "ok",
-            "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+            "checks": {"database": "ok", "cache": "ok", "broker": "ok", "files": "ok"},
         }
     container.close()
 
