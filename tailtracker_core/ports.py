@@ -14,6 +14,7 @@ from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
+from tailtracker_core.model.files import FileKind, MediaType, StoredFile
 from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.model.lost_found import (
     FoundReport,
@@ -24,7 +25,6 @@ from tailtracker_core.model.lost_found import (
 )
 from tailtracker_core.model.matching import LostPet, Match
 from tailtracker_core.model.notifications import Delivery, DueDelivery, Notification
-from tailtracker_core.model.files import FileKind, MediaType, StoredFile
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.reminders import NotificationPreferences
 from tailtracker_core.model.roles import Role

@@ -28,9 +28,9 @@ from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
+from tailtracker_core.model.files import FileKind, StoredFile
 from tailtracker_core.model.lost_found import FoundReport, LostReport, Sighting
 from tailtracker_core.model.matching import Match
-from tailtracker_core.model.files import FileKind, StoredFile
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, text
 
+from adapters.sql.files import SqlFiles
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.notifications import (
     SqlDeliveries,
@@ -15,7 +16,6 @@ from adapters.sql.notifications import (
     SqlNotificationPreferences,
     SqlNotifications,
 )
-from adapters.sql.files import SqlFiles
 from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
