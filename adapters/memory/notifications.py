@@ -35,6 +35,16 @@ class MemoryDeliveries:
         self.d.deliveries[delivery.id] = copy.deepcopy(delivery)
         return True
 
+    def add_many(self, deliveries: Sequence[Delivery]) -> set[UUID]:
+        keys = {x.key for x in self.d.deliveries.values()}
+        added = set()
+        for d in deliveries:
+            if d.key not in keys:
+                keys.add(d.key)
+                self.d.deliveries[d.id] = copy.deepcopy(d)
+                added.add(d.id)
+        return added
+
     def get(self, delivery_id: UUID) -> Delivery | None:
         return copy.deepcopy(self.d.deliveries.get(delivery_id))
 

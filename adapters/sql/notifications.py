@@ -8,6 +8,7 @@ PostgreSQL: row-level security lets a user see only their own rows; `queue_due` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time
 from typing import Any
@@ -142,6 +143,21 @@ def preferences_from(r: Row) -> NotificationPreferences:
 _QUEUE_DUE_PG = text("SELECT id, user_id FROM tt_queue_due_deliveries(:now, :lim)").columns(
     column("id", Uuid), column("user_id", Uuid)
 )
+# PostgreSQL: a batch in one statement; RETURNING would be filtered by the SELECT policy
+# (other users' rows), so a SECURITY DEFINER function inserts and says which ids went in.
+_INSERT_MANY_PG = text("SELECT id FROM tt_insert_deliveries(CAST(:rows AS jsonb)) AS id").columns(
+    column("id", Uuid)
+)
+_CHUNK = 500
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, UUID) else v
+        for k, v in row.items()
+    }
+
+
 _PREFS_PG = text("SELECT * FROM tt_notification_preferences(:ids)").bindparams(
     bindparam("ids", type_=postgresql.ARRAY(Uuid))
 )
@@ -153,6 +169,21 @@ class SqlDeliveries:
 
     def add(self, delivery: Delivery) -> bool:
         return _insert_ignoring_duplicates(self._conn(), deliveries, delivery_row(delivery))
+
+    def add_many(self, batch: Sequence[Delivery]) -> set[UUID]:
+        conn = self._conn()
+        added: set[UUID] = set()
+        for start in range(0, len(batch), _CHUNK):
+            rows = [delivery_row(d) for d in batch[start : start + _CHUNK]]
+            if conn.dialect.name == "postgresql":
+                result = conn.execute(_INSERT_MANY_PG, {"rows": json.dumps([_json_row(r) for r in rows])})
+            else:
+                stmt = (
+                    sqlite.insert(deliveries).values(rows).on_conflict_do_nothing().returning(deliveries.c.id)
+                )
+                result = conn.execute(stmt)
+            added.update(result.scalars())
+        return added
 
     def get(self, delivery_id: UUID) -> Delivery | None:
         row = (

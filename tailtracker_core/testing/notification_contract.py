@@ -190,6 +190,35 @@ class NotificationStoreContract:
             assert uow.deliveries.get_by_key(delivery.key) == delivery
             assert uow.deliveries.get(ids.new_id()) is None
 
+    def test_a_batch_inserts_new_keys_once_and_keeps_every_field(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        alex, sam = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        with uow_factory(alex.id) as uow:
+            enqueue(uow, ids, T0, [self.request(alex, "occ:old", T0)])
+            uow.commit()
+        batch = [
+            Delivery.from_request(ids.new_id(), self.request(sam, "lost:9", T0, pet_name="Zoë 🐾"), T0),
+            Delivery.from_request(ids.new_id(), self.request(alex, "occ:old", T0), T0),  # exists
+            Delivery.from_request(ids.new_id(), self.request(alex, "lost:9", T0 + timedelta(days=1)), T0),
+            Delivery.from_request(ids.new_id(), self.request(sam, "lost:9", T0), T0),  # repeated in batch
+        ]
+        batch += [
+            Delivery.from_request(ids.new_id(), self.request(sam, f"bulk:{i}", T0), T0) for i in range(1200)
+        ]
+        with uow_factory(None) as uow:  # a fan-out acting for nobody, for other people
+            added = uow.deliveries.add_many(batch)
+            uow.commit()
+        assert added == {batch[0].id, batch[2].id} | {d.id for d in batch[4:]}
+        with uow_factory(sam.id) as uow:
+            assert uow.deliveries.get(batch[0].id) == batch[0]
+            assert uow.deliveries.get(batch[-1].id) == batch[-1]
+        with uow_factory(alex.id) as uow:
+            assert uow.deliveries.get(batch[2].id) == batch[2]
+            assert uow.deliveries.get(batch[1].id) is None
+        with uow_factory(None) as uow:
+            assert uow.deliveries.add_many([]) == set()
+
     def test_saving_a_stale_delivery_is_a_conflict(
         self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
     ) -> None:

@@ -75,14 +75,12 @@ def enqueue(
     A new delivery due by `now` is `queued` and a `DeliveryDue` event goes to the outbox with
     the caller's commit; a later one is `scheduled` until `dispatch_due` picks it up.
     """
-    out = []
-    for request in requests:
-        delivery = Delivery.from_request(ids.new_id(), request, now)
-        added = uow.deliveries.add(delivery)
-        if added and delivery.status is DeliveryStatus.QUEUED:
+    batch = [Delivery.from_request(ids.new_id(), request, now) for request in requests]
+    added = uow.deliveries.add_many(batch) if batch else set()
+    for delivery in batch:
+        if delivery.id in added and delivery.status is DeliveryStatus.QUEUED:
             uow.record(DeliveryDue(delivery.id, delivery.user_id))
-        out.append(added)
-    return out
+    return [d.id in added for d in batch]
 
 
 def dispatch_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:

@@ -5,6 +5,7 @@ Raw SQL as the app role with no user filter: what comes back is what the policie
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -154,6 +155,45 @@ def test_the_cross_user_functions_answer_for_nobody(as_user, people: tuple[User,
         text("SELECT user_id FROM tt_queue_due_deliveries(:now, 100)"), {"now": T0 + timedelta(hours=2)}
     )
     assert sorted(moved.scalars()) == sorted([alice.id, bob.id])
+
+
+def test_a_fan_out_inserts_for_others_in_bulk_but_cannot_read_them_back(
+    as_user, people: tuple[User, User]
+) -> None:
+    alice, bob = people
+    conn = as_user(alice.id)
+    row = {
+        "id": str(ids.new_id()),
+        "key": f"bulk|{bob.id}|in_app",
+        "user_id": str(bob.id),
+        "category": "sighting",
+        "channel": "in_app",
+        "template": "sighting",
+        "params": {},
+        "subject": "bulk",
+        "status": "queued",
+        "deliver_at": T0.isoformat(),
+        "created_at": T0.isoformat(),
+        "attempts": 0,
+        "version": 1,
+    }
+    inserted = conn.execute(
+        text("SELECT * FROM tt_insert_deliveries(CAST(:r AS jsonb))"), {"r": json.dumps([row, row])}
+    )
+    assert [str(i) for i in inserted.scalars()] == [row["id"]]
+    assert (
+        conn.execute(text("SELECT count(*) FROM deliveries WHERE key = :k"), {"k": row["key"]}).scalar_one()
+        == 0
+    )
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        conn.execute(
+            text(
+                "INSERT INTO deliveries (id, key, user_id, category, channel, template, params, subject,"
+                " status, deliver_at, created_at, attempts, version) VALUES (:i, 'x', :u, 'sighting',"
+                " 'in_app', 't', '{}', 's', 'queued', now(), now(), 0, 1) RETURNING id"
+            ),
+            {"i": ids.new_id(), "u": bob.id},
+        )
 
 
 def test_two_schedulers_take_disjoint_batches(
