@@ -19,7 +19,7 @@ from uuid import UUID
 
 from attrs import field, frozen
 
-from tailtracker_core.errors import Conflict, NotFound
+from tailtracker_core.errors import Conflict, NotFound, TierLimitExceeded
 from tailtracker_core.events import DeliveryDue
 from tailtracker_core.model.consent import Purpose, current_consents
 from tailtracker_core.model.notification_templates import TemplateError, render
@@ -41,7 +41,7 @@ from tailtracker_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from tailtracker_core.usecases.deps import Deps
+from tailtracker_core.usecases.deps import Deps, tier_of_users
 
 __all__ = [
     "DeliveryInFlight",
@@ -323,7 +323,14 @@ def get_preferences(deps: Deps, actor: UUID) -> NotificationPreferences:
 
 
 def put_preferences(deps: Deps, actor: UUID, preferences: NotificationPreferences) -> NotificationPreferences:
+    """Replace the user's choices. Turning SMS on needs a tier with SMS (403
+    `tier_limit_exceeded`); choices kept from before a downgrade stay stored."""
     with deps.uow(actor) as uow:
+        wants_sms = any(on and ch is Channel.SMS for (_, ch), on in preferences.choices.items())
+        if wants_sms:
+            tier = tier_of_users(uow, deps, [actor])
+            if not deps.config.tiers[tier].sms:
+                raise TierLimitExceeded("SMS notification channels", 0, tier.value)
         uow.notification_preferences.put(actor, preferences, deps.clock.now())
         uow.commit()
         return preferences

@@ -11,6 +11,8 @@ from uuid import UUID
 from entrypoints.bootstrap import Container
 from tailtracker_core.model.notifications import DeliveryRequest, delivery_key
 from tailtracker_core.model.reminders import Category, Channel
+from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus
+from tailtracker_core.model.tiers import Tier
 from tailtracker_core.usecases.notifications import DeliveryOutcome, deliver, enqueue
 
 from .problems import assert_problem
@@ -116,7 +118,28 @@ def test_bad_list_parameters_are_422(alice):
     assert_problem(alice.post("/v1/notifications/not-a-uuid/read"), 422, "validation_error")
 
 
-def test_preferences_default_then_replace(alice):
+def premium(container: Container, account) -> None:
+    deps = container.deps
+    with deps.uow(account.id_uuid) as uow:
+        uow.subscriptions.add(
+            Subscription(deps.ids.new_id(), account.id_uuid, Tier.PREMIUM, SubscriptionStatus.ACTIVE, None)
+        )
+        uow.commit()
+
+
+def test_sms_needs_a_tier_with_sms(alice, http_container):
+    payload = {"categories": {"sighting": {"sms": True}}, "quiet_hours": {"start": "22:00", "end": "06:00"}}
+    assert_problem(alice.put("/v1/notification-preferences", json=payload), 403, "tier_limit_exceeded")
+    assert alice.get("/v1/notification-preferences").json()["quiet_hours"] is None  # nothing stored
+    off = {"categories": {"sighting": {"sms": False}}}
+    assert alice.put("/v1/notification-preferences", json=off).status_code == 200
+    premium(http_container, alice)
+    response = alice.put("/v1/notification-preferences", json=payload)
+    assert response.status_code == 200, response.text
+    assert response.json()["categories"]["sighting"]["sms"] is True
+
+
+def test_preferences_default_then_replace(alice, http_container):
     body = alice.get("/v1/notification-preferences").json()
     assert set(body["categories"]) == {
         "care_reminder",
@@ -132,6 +155,7 @@ def test_preferences_default_then_replace(alice):
     assert body["categories"]["marketing"] == {"push": False, "email": False, "sms": False}
     assert body["quiet_hours"] is None
 
+    premium(http_container, alice)
     put = alice.put(
         "/v1/notification-preferences",
         json={

@@ -97,8 +97,8 @@ class NotificationPreferenceController(Controller):
         description="Per category: push, email and sms on or off (in-app is always on); quiet hours "
         "in your local time defer everything but security and urgent news about your own pets. "
         "Categories and channels left out get their defaults. Marketing also needs the marketing "
-        "consent, SMS a paid tier.",
-        responses=problem_responses(),
+        "consent; SMS needs a tier with SMS (else 403 `tier_limit_exceeded`).",
+        responses=problem_responses(403),
         sync_to_thread=True,
     )
     def put_preferences(self, data: JSONBody[PreferencesIn], claims: Claims, deps: DepsDep) -> PreferencesOut:
