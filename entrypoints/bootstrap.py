@@ -5,6 +5,7 @@ HTTP, worker and CLI entrypoints all build their world here and nowhere else.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -168,6 +169,7 @@ class Container:
     # The async read side (queries): connections made lazily in the serving event loop.
     pet_reader: PetReader
     session_reader: SessionReader
+    geo_index: Any = None  # a GeoIndex (tailtracker_core.ports)
     _closers: list[Callable[[], None]] = field(factory=list)
     _async_closers: list[Callable[[], Awaitable[None]]] = field(factory=list)
 
@@ -257,6 +259,28 @@ def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any
 
         session_reader = AsyncRedisSessionReader(settings.cache_url)
     return pet_reader, session_reader
+
+
+def _geo_index(settings: Settings, database: Any) -> tuple[Any, Callable[[], None]]:
+    """The database's own geo index (PostGIS, or a bounding box on SQLite); with a Redis
+    cache, Redis GEO in front of it for hot searches (re-checked against the database)."""
+    if _scheme(settings.database_url) == "memory":
+        from adapters.memory.geo import MemoryGeoIndex
+
+        return MemoryGeoIndex(database), lambda: None
+    authority = database.geo_index()
+    if _scheme(settings.cache_url) in {"redis", "rediss"}:
+        from sqlalchemy.engine import make_url
+
+        from adapters.redis import RedisGeoIndex, connect
+
+        client = connect(settings.cache_url)
+        # One cache per database: two deployments (or test runs) sharing a Redis never mix
+        # their reports, and a rebuild of one never drops the other's.
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        prefix = f"tt:geo:{hashlib.sha256(where.encode()).hexdigest()[:12]}:"
+        return RedisGeoIndex(client, authority, database.uow_factory, prefix=prefix), client.close
+    return authority, lambda: None
 
 
 def _database(settings: Settings, ids: Any, clock: Any) -> tuple[Any, Callable[[], None]]:
@@ -359,8 +383,19 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         parallelism=settings.argon2_parallelism,
     )
     blobs, images, core = _files(settings, core or CoreConfig())
+    geo_index, close_geo = _geo_index(settings, database)
     deps = Deps(
-        database.uow_factory, clock, ids, hasher, signer, sessions, limiter, core, blobs=blobs, images=images
+        database.uow_factory,
+        clock,
+        ids,
+        hasher,
+        signer,
+        sessions,
+        limiter,
+        core,
+        blobs=blobs,
+        images=images,
+        geo_index=geo_index,
     )
     email = email_sender_from_url(settings.email_url)
     broker = broker_from_url(settings.broker_url)
@@ -380,6 +415,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         notification_min_backoff_ms=settings.notification_min_backoff_ms,
         notification_max_backoff_ms=settings.notification_max_backoff_ms,
         blobs=blobs,
+        geo_index=geo_index,
     )
     register_actors(broker, handlers)
     pet_reader, session_reader = _readers(settings, database, sessions)
@@ -398,9 +434,11 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         handlers=handlers,
         pet_reader=pet_reader,
         session_reader=session_reader,
+        geo_index=geo_index,
         async_closers=[pet_reader.close, session_reader.close],
     )
     container.on_close(close_db)
     container.on_close(close_kv)
+    container.on_close(close_geo)
     container.on_close(broker.close)
     return container

@@ -74,6 +74,21 @@ def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_geo_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    container = build(settings)
+    try:
+        index = container.geo_index
+        rebuild = getattr(index, "rebuild", None)
+        if rebuild is None:
+            print("the geo index is the database itself (no cache configured): nothing to rebuild")
+            return 0
+        count = rebuild()
+        print(f"geo cache rebuilt from the database: {count} open lost reports")
+        return 0
+    finally:
+        container.close()
+
+
 def _seed(settings: Settings, quiet: bool = False) -> None:
     from tailtracker_core.errors import Conflict
     from tailtracker_core.model.pets import PetDraft, Sex, Size, Species
@@ -183,6 +198,11 @@ def _parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("migrate", help="bring the database schema up to date")
     m.set_defaults(fn=_cmd_migrate)
+
+    g = sub.add_parser(
+        "geo-rebuild", help="repopulate the Redis cache of open lost reports from the database"
+    )
+    g.set_defaults(fn=_cmd_geo_rebuild)
 
     d = sub.add_parser("seed-demo", help="create demo users, a family and pets (idempotent)")
     d.set_defaults(fn=_cmd_seed_demo)

@@ -16,13 +16,23 @@ import dramatiq
 from attrs import define
 
 from adapters.messaging import PermanentEmailError
-from tailtracker_core.events import DeliveryDue, InvitationCreated, event_from_json
+from tailtracker_core.events import (
+    DeliveryDue,
+    InvitationCreated,
+    LostReportOpened,
+    LostReportResolved,
+    event_from_json,
+)
+from tailtracker_core.model.geo import GeoPoint
+from tailtracker_core.model.pets import Species
 from tailtracker_core.ports import (
     Cache,
     Clock,
     EmailSender,
     EventPublisher,
     FileStore,
+    GeoIndex,
+    IndexedReport,
     OutboxStore,
     UnitOfWorkFactory,
 )
@@ -69,6 +79,8 @@ class EventHandlers:
     # Set by register_actors: hands a due delivery to the delivery actor.
     on_delivery_due: Callable[[DeliveryDue], None] | None = None
     blobs: FileStore | None = None  # deletes the blobs of deleted files, pets and families
+    # The geo index to keep in step (a cache adapter acts on put/remove; database ones ignore them).
+    geo_index: GeoIndex | None = None
 
     def handle(self, topic: str, payload: str) -> None:
         try:
@@ -85,8 +97,22 @@ class EventHandlers:
             self.on_delivery_due(event)
         elif self.blobs is not None and (deleted := delete_blobs_for(event, self.blobs)) is not None:
             _log.info("%s: %d stored blobs deleted", topic, deleted)
+        elif isinstance(event, LostReportOpened | LostReportResolved):
+            self._keep_geo_index_in_step(event)
         else:
             _log.debug("no handler for topic %r; acknowledged", topic)
+
+    def _keep_geo_index_in_step(self, event: LostReportOpened | LostReportResolved) -> None:
+        """Idempotent both ways (GEOADD/ZREM), so a redelivered event is harmless. A late or
+        out-of-order event cannot show a resolved report: the cache's read path re-checks the
+        database (docs/lost-and-found.md)."""
+        if self.geo_index is None:
+            return
+        if isinstance(event, LostReportOpened):
+            where = GeoPoint(event.lat, event.lon)
+            self.geo_index.put(IndexedReport(event.report_id, where, Species(event.species)))
+        else:
+            self.geo_index.remove(event.report_id)
 
 
 def register_actors(

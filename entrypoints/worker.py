@@ -136,6 +136,21 @@ def run_relay_forever(
             _log.info("relay stopped")
 
 
+def _ensure_geo_cache(index: object) -> None:
+    """A Redis geo cache that is not known complete (first start, Redis lost its data) is
+    rebuilt from the database before consuming; searches use the database meanwhile."""
+    ensure = getattr(index, "ensure_built", None)
+    if ensure is None:
+        return
+    try:
+        rebuilt = ensure()
+    except Exception:  # the worker's job is the queue: searches still fall back to the database
+        _log.exception("could not rebuild the geo cache; run `tailtracker geo-rebuild`")
+        return
+    if rebuilt is not None:
+        _log.info("geo cache rebuilt: %d open lost reports", rebuilt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tailtracker worker", description=__doc__)
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
@@ -162,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 container.outbox, container.publisher, container.deps.clock, dispatch=container.deps.uow
             )
         else:
+            _ensure_geo_cache(container.geo_index)
             relay = (container.outbox, container.publisher, container.deps.clock) if args.with_relay else None
             run_worker(
                 container.broker,

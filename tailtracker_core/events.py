@@ -23,6 +23,8 @@ __all__ = [
     "InvitationAccepted",
     "InvitationCreated",
     "InvitationRevoked",
+    "LostReportOpened",
+    "LostReportResolved",
     "MemberLeft",
     "MemberRemoved",
     "MemberRoleChanged",
@@ -183,6 +185,33 @@ class FileDeleted(DomainEvent):
     keys: tuple[str, ...]
 
 
+@frozen
+class LostReportOpened(DomainEvent):
+    """A lost report opened: the geo cache adds it; the alert fan-out starts from it."""
+
+    topic = "lost_report.opened"
+    report_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    species: str
+    lat: float
+    lon: float
+    radius_km: float
+    opened_by: UUID
+
+
+@frozen
+class LostReportResolved(DomainEvent):
+    """A lost report was marked found or closed (`status`): the geo cache drops it."""
+
+    topic = "lost_report.resolved"
+    report_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    status: str
+    resolved_by: UUID
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.topic: cls
     for cls in (
@@ -203,6 +232,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         DeliveryDue,
         FileStored,
         FileDeleted,
+        LostReportOpened,
+        LostReportResolved,
     )
 }
 

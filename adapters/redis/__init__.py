@@ -9,11 +9,19 @@ from __future__ import annotations
 import redis
 
 from adapters.redis.cache import RedisCache
+from adapters.redis.geo import RedisGeoIndex
 from adapters.redis.limits import RedisRateLimiter
 from adapters.redis.session_reader import AsyncRedisSessionReader
 from adapters.redis.sessions import RedisSessionStore
 
-__all__ = ["AsyncRedisSessionReader", "RedisCache", "RedisRateLimiter", "RedisSessionStore", "connect"]
+__all__ = [
+    "AsyncRedisSessionReader",
+    "RedisCache",
+    "RedisGeoIndex",
+    "RedisRateLimiter",
+    "RedisSessionStore",
+    "connect",
+]
 
 
 def connect(url: str) -> redis.Redis:

@@ -18,6 +18,7 @@ The fixtures are the hard places: the antimeridian (lon 179.99 and -179.99), hig
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -271,6 +272,36 @@ class GeoIndexContract:
         del expected[2]
         assert page1 + page2 == expected
 
+    def test_agrees_with_brute_force_around_the_hard_places(
+        self, uow_factory: UnitOfWorkFactory, geo_index: GeoIndex, owner: User
+    ) -> None:
+        """Seeded random reports and searches around the antimeridian, both poles, Redis's
+        85.05° limit and the equator; the answer is the brute-force one, order included."""
+        rng = random.Random(20261125)
+        hubs = [GeoPoint(0.0, 180.0), GeoPoint(89.99, 0.0), GeoPoint(-89.99, 0.0), GeoPoint(85.05, 179.9)]
+        hubs += [GeoPoint(-85.1, -179.95), GeoPoint(78.2232, 15.6267), GeoPoint(0.0, 0.0)]
+        family = arrange_family(uow_factory, owner)
+        placed: dict[UUID, tuple[GeoPoint, Species]] = {}
+        for i in range(70):
+            where = destination(rng.choice(hubs), rng.uniform(0, 360), rng.uniform(0, 40))
+            species = rng.choice([Species.DOG, Species.CAT])
+            pet = arrange_pet(uow_factory, owner, family, species=species, name=f"Pet {i}")
+            report = arrange_lost_report(uow_factory, owner, pet, where)
+            geo_index.put(IndexedReport(report.id, where, species))
+            placed[report.id] = (where, species)
+        for _ in range(40):
+            centre = destination(rng.choice(hubs), rng.uniform(0, 360), rng.uniform(0, 30))
+            radius = rng.choice([0.5, 5.0, 25.0, 50.0])
+            species_filter = rng.choice([None, Species.DOG, Species.CAT])
+            limit = rng.choice([1, 5, 100])
+            expected = sorted(
+                (d, rid)
+                for rid, (where, sp) in placed.items()
+                if (d := distance_km(centre, where)) <= radius and species_filter in (None, sp)
+            )[:limit]
+            got = geo_index.nearby_open_reports(centre, radius, species_filter, limit)
+            assert self.ids(got) == [rid for _, rid in expected], (centre, radius, species_filter, limit)
+
     # --- who could be alerted ------------------------------------------------------------
 
     def test_alert_candidates_need_both_radii(
@@ -319,3 +350,28 @@ class GeoIndexContract:
         over = self.alert_user(uow_factory, GeoPoint(89.95, -170.0), 20.0)  # 11.1 km over the pole
         self.alert_user(uow_factory, GeoPoint(89.0, 10.0), 200.0)  # 105.6 km
         assert self.ids(geo_index.alert_candidates(centre, 15.0, None, 10)) == [over.id]
+
+    def test_alert_candidates_agree_with_brute_force(
+        self, uow_factory: UnitOfWorkFactory, geo_index: GeoIndex
+    ) -> None:
+        rng = random.Random(11)
+        hubs = [GeoPoint(0.0, -180.0), GeoPoint(89.95, 45.0), GeoPoint(-60.0, 20.0)]
+        users: dict[UUID, tuple[GeoPoint, float]] = {}
+        for _ in range(60):
+            where = destination(rng.choice(hubs), rng.uniform(0, 360), rng.uniform(0, 30))
+            radius = rng.choice([1.0, 5.0, 10.0, 25.0, 50.0])
+            users[self.alert_user(uow_factory, where, radius).id] = (where, radius)
+        for _ in range(25):
+            centre = destination(rng.choice(hubs), rng.uniform(0, 360), rng.uniform(0, 20))
+            radius = rng.choice([2.0, 10.0, 50.0])
+            expected = sorted(
+                uid
+                for uid, (where, own) in users.items()
+                if (d := distance_km(centre, where)) <= radius and d <= own
+            )
+            got: list[UUID] = []
+            after: UUID | None = None
+            while page := geo_index.alert_candidates(centre, radius, after, 7):
+                got.extend(self.ids(page))
+                after = page[-1][0]
+            assert got == expected

@@ -15,6 +15,7 @@ from tailtracker_core.model.tiers import Tier, TierLimits
 from tailtracker_core.ports import (
     Clock,
     FileStore,
+    GeoIndex,
     IdGenerator,
     ImageProcessor,
     PasswordHasher,
@@ -41,6 +42,8 @@ class Deps:
     # Files (docs/files.md): None where a process serves no uploads.
     blobs: FileStore | None = None
     images: ImageProcessor | None = None
+    # Open lost reports and alert locations by place; the composition root always sets it.
+    geo_index: GeoIndex | None = None
 
 
 class Unset:
