@@ -135,6 +135,8 @@ def test_every_event_round_trips_through_json(data):
                 if str(f.type) in ("int", "<class 'int'>")
                 else st.lists(st.text()).map(tuple)
                 if str(f.type).startswith("tuple[str")
+                else st.floats(allow_nan=False, allow_infinity=False)
+                if "float" in str(f.type)
                 else st.text()
                 for f in cls.__attrs_attrs__
             },
