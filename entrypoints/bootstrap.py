@@ -88,6 +88,10 @@ class Settings:
     notification_min_backoff_ms: int = 15_000
     notification_max_backoff_ms: int = 3_600_000
     notification_lease_seconds: int = 300
+    # Lost-pet alert fan-out (docs/lost-and-found.md): users per batch message, and a pause
+    # before each next batch is queued (0: none; spreads a large fan-out's email burst).
+    alert_batch_size: int = 500
+    alert_batch_pause_ms: int = 0
     log_level: str = "INFO"
     log_json: bool = False
     # Files (docs/files.md). "" = file://{var_dir}/files; or s3://bucket?endpoint_url=...
@@ -127,6 +131,10 @@ class Settings:
             )
         if self.notification_max_backoff_ms < self.notification_min_backoff_ms:
             raise SettingsError("TAILTRACKER_NOTIFICATION_MAX_BACKOFF_MS must be >= the minimum backoff")
+        if not 1 <= self.alert_batch_size <= 10_000 or self.alert_batch_pause_ms < 0:
+            raise SettingsError(
+                "TAILTRACKER_ALERT_BATCH_SIZE must be 1..10000 and TAILTRACKER_ALERT_BATCH_PAUSE_MS >= 0"
+            )
         if self.notification_lease_seconds < 1:
             raise SettingsError("TAILTRACKER_NOTIFICATION_LEASE_SECONDS must be >= 1")
         if self.files_url and "://" not in self.files_url:
@@ -363,6 +371,8 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     from adapters.security import Argon2Hasher, JwtSigner
     from adapters.system import SystemClock, Uuid7Generator
     from entrypoints.tasks import EventHandlers, register_actors
+    from tailtracker_core.model.reminders import Category
+    from tailtracker_core.usecases import lost_alerts
     from tailtracker_core.usecases.notifications import Deliverer
 
     settings = settings or Settings.from_env()
@@ -384,6 +394,8 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     )
     blobs, images, core = _files(settings, core or CoreConfig())
     geo_index, close_geo = _geo_index(settings, database)
+    # Links in notifications point at this deployment's public address.
+    core = evolve(core, public_base_url=settings.public_base_url)
     deps = Deps(
         database.uow_factory,
         clock,
@@ -406,6 +418,8 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         email=email,
         max_attempts=settings.notification_max_retries + 1,
         lease=timedelta(seconds=settings.notification_lease_seconds),
+        # A lost-pet alert still needs the location_alerts consent and an open report at send time.
+        still_wanted={Category.LOST_PET_ALERT: lost_alerts.still_wanted},
     )
     handlers = EventHandlers(
         email=email,
@@ -416,6 +430,9 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         notification_max_backoff_ms=settings.notification_max_backoff_ms,
         blobs=blobs,
         geo_index=geo_index,
+        deps=deps,
+        alert_batch_size=settings.alert_batch_size,
+        alert_batch_pause_ms=settings.alert_batch_pause_ms,
     )
     register_actors(broker, handlers)
     pet_reader, session_reader = _readers(settings, database, sessions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -36,8 +37,10 @@ from tailtracker_core.ports import (
     OutboxStore,
     UnitOfWorkFactory,
 )
+from tailtracker_core.usecases.deps import Deps
 from tailtracker_core.usecases.emails import send_invitation_email
 from tailtracker_core.usecases.files import delete_blobs_for
+from tailtracker_core.usecases.lost_alerts import alert_batch
 from tailtracker_core.usecases.notifications import Deliverer, deliver, dispatch_due, give_up
 from tailtracker_core.usecases.outbox import relay_once
 
@@ -46,6 +49,7 @@ __all__ = [
     "DELIVER_ACTOR_NAME",
     "NOTIFICATION_QUEUE_NAME",
     "QUEUE_NAME",
+    "FAN_OUT_ACTOR_NAME",
     "EventHandlers",
     "register_actors",
     "run_dispatcher",
@@ -58,6 +62,7 @@ QUEUE_NAME = "events"
 DELIVER_ACTOR_NAME = "deliver_notification"
 EXHAUSTED_ACTOR_NAME = "delivery_retries_exhausted"
 NOTIFICATION_QUEUE_NAME = "notifications"
+FAN_OUT_ACTOR_NAME = "fan_out_lost_alerts"
 
 _log = logging.getLogger("tailtracker.worker")
 _relay_log = logging.getLogger("tailtracker.relay")
@@ -81,6 +86,13 @@ class EventHandlers:
     blobs: FileStore | None = None  # deletes the blobs of deleted files, pets and families
     # The geo index to keep in step (a cache adapter acts on put/remove; database ones ignore them).
     geo_index: GeoIndex | None = None
+    # Lost-pet alerts (docs/lost-and-found.md, "Alerts"): the use cases' deps, users per batch
+    # message, and an optional pause before each next batch is queued (spreads a big fan-out).
+    deps: Deps | None = None
+    alert_batch_size: int = 500
+    alert_batch_pause_ms: int = 0
+    # Set by register_actors: starts the alert fan-out of a newly opened report.
+    on_lost_report_opened: Callable[[LostReportOpened], None] | None = None
 
     def handle(self, topic: str, payload: str) -> None:
         try:
@@ -99,6 +111,8 @@ class EventHandlers:
             _log.info("%s: %d stored blobs deleted", topic, deleted)
         elif isinstance(event, LostReportOpened | LostReportResolved):
             self._keep_geo_index_in_step(event)
+            if isinstance(event, LostReportOpened) and self.on_lost_report_opened is not None:
+                self.on_lost_report_opened(event)
         else:
             _log.debug("no handler for topic %r; acknowledged", topic)
 
@@ -132,6 +146,8 @@ def register_actors(
     the worker may register again)."""
     if handlers.deliverer is not None:
         _register_delivery(broker, handlers, handlers.deliverer, notification_queue_name)
+    if handlers.deps is not None:
+        _register_alert_fan_out(broker, handlers, handlers.deps, notification_queue_name)
 
     def handle_event(message_id: str, topic: str, payload: str) -> None:
         _log.debug("handling %s (%s)", message_id, topic)
@@ -195,6 +211,37 @@ def _register_delivery(
         **backoff,
     )(deliver_notification)
     handlers.on_delivery_due = lambda event: actor.send(str(event.delivery_id), str(event.user_id))
+
+
+def _register_alert_fan_out(
+    broker: dramatiq.Broker, handlers: EventHandlers, deps: Deps, queue_name: str
+) -> None:
+    """`fan_out_lost_alerts(report_id, after)`: one message per batch of candidates. Each
+    batch commits its ledger claims and deliveries together, then queues the next batch with
+    its cursor and is acknowledged. A worker killed in between redelivers the batch: its
+    claims exist, so it alerts nobody twice, and it queues the next batch again (a duplicate
+    next batch is harmless for the same reason)."""
+
+    def fan_out_lost_alerts(report_id: str, after: str | None = None) -> None:
+        result = alert_batch(deps, UUID(report_id), UUID(after) if after else None, handlers.alert_batch_size)
+        _log.info(
+            "lost report %s: alert batch after %s: %d candidates, %d alerted%s",
+            report_id,
+            after,
+            result.candidates,
+            result.alerted,
+            "" if result.next_after else "; fan-out done",
+        )
+        if result.next_after is not None:
+            if handlers.alert_batch_pause_ms > 0:
+                time.sleep(handlers.alert_batch_pause_ms / 1000)
+            actor.send(report_id, str(result.next_after))
+
+    broker.actors.pop(FAN_OUT_ACTOR_NAME, None)
+    actor = dramatiq.actor(broker=broker, actor_name=FAN_OUT_ACTOR_NAME, queue_name=queue_name)(
+        fan_out_lost_alerts
+    )
+    handlers.on_lost_report_opened = lambda event: actor.send(str(event.report_id), None)
 
 
 def run_relay(

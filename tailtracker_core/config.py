@@ -23,3 +23,5 @@ class CoreConfig:
     login_failures_burst_address: int = 50
     current_policy_version: str = "2026-01"
     files: FileRules = field(factory=FileRules)  # upload limits (docs/files.md)
+    # Where links in notifications point (the API's public address; Settings.public_base_url).
+    public_base_url: str = "http://127.0.0.1:8000"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
@@ -33,6 +33,7 @@ from tailtracker_core.model.tiers import Tier
 
 __all__ = [
     "AccessClaims",
+    "AlertLedger",
     "BlobNotFound",
     "Cache",
     "Clock",
@@ -280,6 +281,12 @@ class FamilyRepository(Protocol):
 
     def list_for_user(self, user_id: UUID, after: UUID | None, limit: int) -> list[Family]: ...
 
+    def member_ids(self, family_id: UUID) -> list[UUID]:
+        """The ids of the family's members in id order, whoever asks: who to notify about the
+        family's pet (a sighting, a match). A cross-family read (PostgreSQL: the SECURITY
+        DEFINER function `tt_family_member_ids`); never shown to the caller."""
+        ...
+
 
 @frozen
 class InvitationLookup:
@@ -512,6 +519,24 @@ class GeoIndex(Protocol):
         ...
 
 
+class AlertLedger(Protocol):
+    """One row per lost-pet alert decided (report, recipient), with the recipient's local
+    day: what makes an alert once-only per report and caps alerts per recipient and day
+    (docs/lost-and-found.md, "Alerts"). Written by the fan-out for anyone (PostgreSQL: the
+    SECURITY DEFINER function `tt_claim_lost_pet_alert`); a user reads only their own."""
+
+    def claim(self, user_id: UUID, report_id: UUID, day: date, cap: int, now: datetime) -> bool:
+        """Record the alert of `report_id` to `user_id` on their local `day` and return True,
+        unless one for this report and user exists (any day) or `cap` alerts of the user are
+        recorded for `day` (then False, nothing written). Atomic per user: concurrent claims
+        for one user (parallel batches of different reports) never exceed `cap`."""
+        ...
+
+    def count(self, user_id: UUID, day: date) -> int:
+        """Alerts recorded for the user on that local day."""
+        ...
+
+
 class DeliveryRepository(Protocol):
     """Deliveries of notifications. On PostgreSQL a user sees only their own; anyone may add
     one for anyone (notifying is what other people's actions do); `queue_due` is the one
@@ -631,6 +656,7 @@ class UnitOfWork(Protocol):
     found_reports: FoundReportRepository
     sightings: SightingRepository
     matches: MatchRepository
+    alert_ledger: AlertLedger
     deliveries: DeliveryRepository
     notifications: NotificationRepository
     notification_preferences: NotificationPreferenceRepository

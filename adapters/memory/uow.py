@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
 from attrs import define, field
 
+from adapters.memory.alerts import MemoryAlertLedger
 from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
 from adapters.memory.notifications import (
     MemoryDeliveries,
@@ -57,6 +58,7 @@ class _Data:
     found_reports: dict[UUID, FoundReport] = field(factory=dict)
     sightings: dict[UUID, Sighting] = field(factory=dict)
     matches: dict[tuple[UUID, UUID], Match] = field(factory=dict)
+    alert_ledger: dict[tuple[UUID, UUID], date] = field(factory=dict)  # (user, report) -> local day
     deliveries: dict[UUID, Any] = field(factory=dict)
     notifications: dict[UUID, Any] = field(factory=dict)
     notification_preferences: dict[UUID, Any] = field(factory=dict)
@@ -98,6 +100,8 @@ def _drop_lost_reports_of(d: _Data, pet_ids: set[UUID]) -> None:
         del d.sightings[sighting_id]
     for key in [k for k in d.matches if k[0] in gone]:
         del d.matches[key]
+    for ledger_key in [k for k in d.alert_ledger if k[1] in gone]:
+        del d.alert_ledger[ledger_key]
 
 
 class _Users:
@@ -174,6 +178,10 @@ class _Families:
     def list_for_user(self, user_id: UUID, after: UUID | None, limit: int) -> list[Family]:
         mine = sorted((f for f in self.d.families.values() if user_id in f.members), key=lambda f: f.id)
         return [copy.deepcopy(f) for f in mine if after is None or f.id > after][:limit]
+
+    def member_ids(self, family_id: UUID) -> list[UUID]:
+        family = self.d.families.get(family_id)
+        return sorted(family.members) if family else []
 
 
 class _Invitations:
@@ -360,6 +368,7 @@ class MemoryUnitOfWork:
         self.found_reports = MemoryFoundReports(self._work)
         self.sightings = MemorySightings(self._work)
         self.matches = MemoryMatches(self._work)
+        self.alert_ledger = MemoryAlertLedger(self._work)
         self.deliveries = MemoryDeliveries(self._work)
         self.notifications = MemoryNotifications(self._work)
         self.notification_preferences = MemoryNotificationPreferences(self._work)

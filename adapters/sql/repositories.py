@@ -222,6 +222,15 @@ class SqlFamilies:
         members = _members_of(conn, [r["id"] for r in rows])
         return [m.family_from(r, members[r["id"]]) for r in rows]
 
+    def member_ids(self, family_id: UUID) -> list[UUID]:
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":
+            # Across families (the caller is usually not a member): a SECURITY DEFINER function.
+            rows = conn.execute(text("SELECT tt_family_member_ids(:f)"), {"f": str(family_id)})
+            return sorted(UUID(str(r[0])) for r in rows)
+        stmt = select(memberships.c.user_id).where(memberships.c.family_id == family_id)
+        return sorted(r[0] for r in conn.execute(stmt))
+
 
 # PostgreSQL: the invitee is not a member yet, so row-level security hides the invitation's
 # family and inviter; this SECURITY DEFINER function (see the migration) answers instead.

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, text
 
+from adapters.sql.alerts import SqlAlertLedger
 from adapters.sql.files import SqlFiles
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.notifications import (
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.found_reports = SqlFoundReports(self._conn)
         self.sightings = SqlSightings(self._conn)
         self.matches = SqlMatches(self._conn)
+        self.alert_ledger = SqlAlertLedger(self._conn)
         self.deliveries = SqlDeliveries(self._conn)
         self.notifications = SqlNotifications(self._conn)
         self.notification_preferences = SqlNotificationPreferences(self._conn)

@@ -22,6 +22,7 @@ from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
 from .controllers.files import NO_COMPRESSION, file_controller
 from .controllers.invitations import FamilyInvitationController, InvitationController
+from .controllers.lost_found import FoundReportController, LostReportController
 from .controllers.me import MeController
 from .controllers.notifications import NotificationController, NotificationPreferenceController
 from .controllers.ops import OpsController
@@ -43,6 +44,8 @@ CONTROLLERS = [
     InvitationController,
     PetController,
     ConsentController,
+    LostReportController,
+    FoundReportController,
     NotificationController,
     NotificationPreferenceController,
     OpsController,
@@ -78,6 +81,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Pets", description="Pets of the caller's families."),
             Tag(name="Files", description="Pets' photos and documents: upload, list, fetch, delete."),
             Tag(name="Privacy", description="Consent records and receipts."),
+            Tag(name="Lost and found", description="Lost reports, sightings, found reports and matches."),
             Tag(name="Notifications", description="In-app notifications and what you want to be told."),
             Tag(name="Operations", description="Probes and metrics."),
         ],

@@ -38,6 +38,7 @@ __all__ = [
     "check_seen_at",
     "ensure_no_open_report",
     "has_location_alerts_consent",
+    "optional_text",
     "public_view",
 ]
 
@@ -79,7 +80,8 @@ def check_colours(colours: Iterable[str], field: str = "colours") -> tuple[str, 
     return tuple(dict.fromkeys(out))
 
 
-def _optional_text(value: str | None, field: str, max_len: int, *, multiline: bool = False) -> str | None:
+def optional_text(value: str | None, field: str, max_len: int, *, multiline: bool = False) -> str | None:
+    """Trimmed free text, None when absent or empty; control characters refused."""
     if value is None:
         return None
     return check_text(value, field, max_len, min_len=0, multiline=multiline) or None
@@ -127,8 +129,8 @@ class LostReport:
         """Checks every rule of a new report; `existing` are the pet's reports so far."""
         seen = check_seen_at(last_seen_at, now, "last_seen_at")
         radius = check_radius(radius_km, tier, tiers or TierTable())
-        text = _optional_text(description, "description", 5000, multiline=True)
-        reward_text = _optional_text(reward, "reward", 200)
+        text = optional_text(description, "description", 5000, multiline=True)
+        reward_text = optional_text(reward, "reward", 200)
         ensure_no_open_report(pet.id, existing)
         return cls(report_id, pet.id, pet.family_id, seen, location, radius, text, reward_text, now)
 
@@ -195,11 +197,11 @@ class FoundReport:
             seen_at=check_seen_at(seen_at, now, "seen_at"),
             location=location,
             filed_at=now,
-            breed=_optional_text(breed, "breed", 100),
+            breed=optional_text(breed, "breed", 100),
             size=size,
             sex=None if sex is Sex.UNKNOWN else sex,
             microchip=microchip,
-            description=_optional_text(description, "description", 5000, multiline=True),
+            description=optional_text(description, "description", 5000, multiline=True),
             photo_id=photo_id,
         )
 
@@ -239,7 +241,7 @@ class Sighting:
             reporter_id,
             check_seen_at(seen_at, now, "seen_at"),
             location,
-            _optional_text(note, "note", 2000, multiline=True),
+            optional_text(note, "note", 2000, multiline=True),
             now,
             photo_id,
         )

@@ -17,6 +17,7 @@ from tailtracker_core.errors import (
 from tailtracker_core.events import ConsentChanged, FamilyCreated, UserRegistered
 from tailtracker_core.model.accounts import (
     User,
+    check_alert_radius,
     check_display_name,
     check_email,
     check_locale,
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 MAX_ALERT_RADIUS_KM = 50.0
+DEFAULT_ALERT_RADIUS_KM = 5.0
 # Verified against when the email is unknown, so a miss costs the same time as a hit.
 _DUMMY_HASH_INPUT = "tailtracker-timing-equaliser"
 
@@ -208,7 +210,14 @@ def update_profile(
                 raise ValidationFailed.single(
                     "alert_radius_km", f"above 0 and at most {MAX_ALERT_RADIUS_KM:g} km"
                 )
-            user.alert_radius_km = r
+            # Within the user's own tier's alert radius (403 tier_limit_exceeded above it).
+            tier = tier_of_users(uow, deps, [actor])
+            user.alert_radius_km = None if r is None else check_alert_radius(r, tier, deps.config.tiers)
+        if user.alert_lat is not None and user.alert_radius_km is None:
+            # A location without a radius would alert nobody: 5 km (or the tier's maximum if
+            # smaller) until the user chooses (docs/lost-and-found.md, "Alert settings").
+            allowed = deps.config.tiers[tier_of_users(uow, deps, [actor])].alert_radius_km
+            user.alert_radius_km = min(DEFAULT_ALERT_RADIUS_KM, allowed)
         user.version += 1
         uow.users.save(user)
         uow.commit()

@@ -1,0 +1,140 @@
+"""The neighbourhood alert fan-out of a newly opened lost report, one batch at a time.
+
+The worker calls `alert_batch(deps, report_id, after)` once per message: it pages through
+`GeoIndex.alert_candidates` (users whose alert area holds the report's last-seen point, in
+user-id order after the cursor), applies the core rule (`lost_found.alert_recipients`:
+`location_alerts` consent, not in the pet's family, within both radii), claims each alert in
+the `AlertLedger` (once per report and recipient, at most `daily_cap` per recipient and
+local day, atomically) and enqueues in-app and email deliveries through the notifications
+API, all in ONE transaction per batch. It returns the cursor of the next batch, or None when
+the fan-out is done. A batch that is re-run (a worker killed before it acknowledged its
+message) claims nothing twice, so it sends nothing twice. See docs/lost-and-found.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from attrs import frozen
+
+from tailtracker_core.model.consent import Purpose, current_consents
+from tailtracker_core.model.lost_found import AlertCandidate, AlertSettings, alert_recipients
+from tailtracker_core.model.notifications import Delivery, requests_for
+from tailtracker_core.model.reminders import Category
+from tailtracker_core.ports import UnitOfWork
+from tailtracker_core.usecases.deps import Deps
+from tailtracker_core.usecases.lost_found import geo_of, pet_name
+from tailtracker_core.usecases.notifications import enqueue, recipients
+
+__all__ = ["ALERT_SUBJECT_PREFIX", "BatchResult", "alert_batch", "alert_subject", "still_wanted"]
+
+ALERT_SUBJECT_PREFIX = "lost_pet_alert:"
+
+
+def alert_subject(report_id: UUID) -> str:
+    """The deliveries' subject: their keys are `lost_pet_alert:<report>|<user>|<channel>`."""
+    return f"{ALERT_SUBJECT_PREFIX}{report_id}"
+
+
+@frozen
+class BatchResult:
+    candidates: int  # users the geo index returned for this page
+    alerted: int  # of them, alerted now (claimed in the ledger and enqueued)
+    next_after: UUID | None  # the cursor of the next batch; None: the fan-out is done
+
+
+def _local_day(now: datetime, timezone: str) -> datetime:
+    try:
+        return now.astimezone(ZoneInfo(timezone))
+    except (KeyError, ValueError):  # a zone the tz database no longer knows: UTC
+        return now
+
+
+def alert_batch(
+    deps: Deps,
+    report_id: UUID,
+    after: UUID | None,
+    batch_size: int = 500,
+    settings: AlertSettings | None = None,
+) -> BatchResult:
+    """Alert one page of candidates of an open report (see the module docstring). A report
+    that is no longer open alerts nobody and ends the fan-out."""
+    settings = settings or AlertSettings()
+    now = deps.clock.now()
+    with deps.uow(None) as uow:
+        open_pets = uow.lost_reports.open_lost_pets([report_id])
+        if not open_pets:
+            return BatchResult(0, 0, None)
+        lost = open_pets[0]
+        report = lost.report
+        page = geo_of(deps).alert_candidates(report.location, report.radius_km, after, batch_size)
+        if not page:
+            return BatchResult(0, 0, None)
+        family = set(uow.families.member_ids(report.family_id))
+        users = {u.id: u for u in uow.users.get_many([uid for uid, _ in page])}
+        candidates = []
+        for uid, _ in page:
+            user = users.get(uid)
+            where = user.alert_location if user else None
+            if user is None or where is None or user.alert_radius_km is None:
+                continue
+            consents = current_consents(uow.consents.history(uid))
+            granted = consents.get(Purpose.LOCATION_ALERTS)
+            candidates.append(
+                AlertCandidate(
+                    user_id=uid,
+                    alert_location=where,
+                    alert_radius_km=user.alert_radius_km,
+                    consented=granted is not None and granted.granted,
+                    family_ids=frozenset({report.family_id}) if uid in family else frozenset(),
+                    alerts_today=0,  # the cap is the ledger's claim below (atomic across batches)
+                )
+            )
+        alerts = alert_recipients(report, candidates, settings)
+        people = {r.user_id: r for r in recipients(uow, [a.recipient_id for a in alerts])}
+        alerted = 0
+        name = pet_name(uow, report.id)
+        for alert in alerts:
+            person = people.get(alert.recipient_id)
+            if person is None:
+                continue
+            day = _local_day(now, person.timezone).date()
+            if not uow.alert_ledger.claim(alert.recipient_id, report.id, day, settings.daily_cap, now):
+                continue  # alerted about this report before (a re-run), or at today's cap
+            params = {
+                "pet_name": name,
+                "species": lost.species.value,
+                "distance_km": f"{alert.distance_km:.1f}",
+                "link": f"{deps.config.public_base_url.rstrip('/')}/v1/lost-reports/{report.id}",
+                "report_id": str(report.id),
+            }
+            enqueue(
+                uow,
+                deps.ids,
+                now,
+                requests_for(
+                    [person], Category.LOST_PET_ALERT, alert_subject(report.id), "lost_pet_alert", params, now
+                ),
+            )
+            alerted += 1
+        uow.commit()
+    next_after = page[-1][0] if len(page) >= batch_size else None
+    return BatchResult(len(page), alerted, next_after)
+
+
+def still_wanted(uow: UnitOfWork, delivery: Delivery) -> bool:
+    """Asked by the delivery worker right before a lost-pet alert goes out (acting as the
+    recipient): the `location_alerts` consent must still be granted (domain.md, "Consent":
+    checked at send time) and the report still open (a pet found meanwhile needs no alert)."""
+    granted = current_consents(uow.consents.history(delivery.user_id)).get(Purpose.LOCATION_ALERTS)
+    if granted is None or not granted.granted:
+        return False
+    if not delivery.subject.startswith(ALERT_SUBJECT_PREFIX):
+        return True
+    try:
+        report_id = UUID(delivery.subject.removeprefix(ALERT_SUBJECT_PREFIX))
+    except ValueError:
+        return True
+    return bool(uow.lost_reports.open_lost_pets([report_id]))
