@@ -65,13 +65,20 @@ def alert_batch(
     now = deps.clock.now()
     with deps.uow(None) as uow:
         open_pets = uow.lost_reports.open_lost_pets([report_id])
+    if not open_pets:
+        return BatchResult(0, 0, None)
+    # The geo index reads on its own connection: asked outside the batch's transaction (on
+    # SQLite a writing transaction would block it).
+    first = open_pets[0].report
+    page = geo_of(deps).alert_candidates(first.location, first.radius_km, after, batch_size)
+    if not page:
+        return BatchResult(0, 0, None)
+    with deps.uow(None) as uow:
+        open_pets = uow.lost_reports.open_lost_pets([report_id])
         if not open_pets:
-            return BatchResult(0, 0, None)
+            return BatchResult(0, 0, None)  # resolved meanwhile: nobody is alerted
         lost = open_pets[0]
         report = lost.report
-        page = geo_of(deps).alert_candidates(report.location, report.radius_km, after, batch_size)
-        if not page:
-            return BatchResult(0, 0, None)
         family = set(uow.families.member_ids(report.family_id))
         users = {u.id: u for u in uow.users.get_many([uid for uid, _ in page])}
         candidates = []
