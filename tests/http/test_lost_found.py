@@ -417,3 +417,21 @@ def test_fan_out_caps_alerts_per_recipient_and_day(new_account, http_container):
     }
     assert len(alerted) == 10
     assert alerted == {f"lost_pet_alert:{r['id']}" for r in reports[:10]}
+
+
+def test_an_alert_is_cancelled_when_the_consent_is_withdrawn_before_it_is_sent(
+    alice, new_account, http_container
+):
+    from tailtracker_core.usecases.notifications import DeliveryOutcome, deliver
+
+    neighbour = new_account("Neighbour")
+    _grant_alerts(neighbour, 51.5074, -0.1278)
+    _, report = _opened(alice)
+    assert alert_batch(http_container.deps, UUID(report["id"]), None).alerted == 1
+    withdrawn = neighbour.put(
+        "/v1/me/consents/location_alerts", json={"granted": False, "policy_version": "2026-01"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    for d in _deliveries(http_container, Category.LOST_PET_ALERT):
+        assert deliver(http_container.handlers.deliverer, d.id, d.user_id) is DeliveryOutcome.CANCELLED
+    assert neighbour.get("/v1/notifications").json()["items"] == []
