@@ -1,8 +1,8 @@
 """Property-based fuzzing of the live API against the committed contract, docs/openapi.json.
 
 Schemathesis generates requests (valid and invalid) for every operation under /v1 of auth,
-me (consents included), families, invitations, pets and notifications, sends them over real HTTP to a
-server of its own (conftest.py, `fuzz_server`) as a signed-in user, and checks:
+me (consents included), families, invitations, pets, lost and found and notifications, sends
+them over real HTTP to a server of its own (conftest.py, `fuzz_server`) as a signed-in user, and checks:
 
 - no 5xx, whatever the input (`not_a_server_error`);
 - the status code, the content type and the body are those the document declares for that
@@ -50,7 +50,10 @@ MAX_EXAMPLES = int(
     os.environ.get("TAILTRACKER_FUZZ_EXAMPLES", "25")
 )  # per operation; raise it for a deep run
 PASSWORD = "fuzzing the pets 4 ever"
-COVERED = r"^/v1/(auth|me|families|invitations|pets|files|notifications|notification-preferences)(/|$)"
+COVERED = (
+    r"^/v1/(auth|me|families|invitations|pets|files|lost-reports|found-reports|notifications"
+    r"|notification-preferences)(/|$)"
+)
 EXCLUDED = [("POST", "/v1/auth/logout")]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -100,6 +103,9 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
     # POST /v1/pets names its family in the body: aim half of the cases at the real one.
     if isinstance(body, dict) and "family_id" in body and "family_id" in REAL_IDS:
         return st.sampled_from([body, {**body, "family_id": REAL_IDS["family_id"]}])
+    # POST /v1/lost-reports names its pet: likewise (the real pet's second report is a 409).
+    if isinstance(body, dict) and "pet_id" in body and "pet_id" in REAL_IDS:
+        return st.sampled_from([body, {**body, "pet_id": REAL_IDS["pet_id"]}])
     return st.just(body)
 
 
@@ -137,6 +143,17 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
             )
         )
         ok(http.put("/v1/me/consents/analytics", json={"granted": True, "policy_version": "2026-01"}))
+        lost = ok(
+            http.post(
+                "/v1/lost-reports",
+                json={
+                    "pet_id": pet["id"],
+                    "last_seen_at": "2026-01-01T10:00:00Z",
+                    "location": {"lat": 48.2, "lon": 16.37},
+                    "radius_km": 5,
+                },
+            )
+        )
         history = ok(http.get("/v1/me/consents/history"))
         records = history["items"] if isinstance(history, dict) else history
     REAL_IDS.update(
@@ -147,6 +164,7 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
             "invitation_id": invitation["id"],
             "token": invitation["token"],
             "file_id": photo["id"],
+            "report_id": lost["id"],
         }
     )
     if records:

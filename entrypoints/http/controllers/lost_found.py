@@ -263,7 +263,7 @@ class FoundReportController(Controller):
         summary="Report an animal found or seen loose",
         description="Anyone signed in. Answers with the open lost reports it may match, best first.",
         status_code=201,
-        responses=problem_responses(),
+        responses=problem_responses(409),
         sync_to_thread=True,
     )
     def file_report(

@@ -57,8 +57,9 @@ class MeController(Controller):
     @patch(
         "/",
         summary="Change your profile",
-        description="Send only what changes. With If-Match, a stale ETag gives 412.",
-        responses=problem_responses(412),
+        description="Send only what changes. With If-Match, a stale ETag gives 412. `alert_radius_km` "
+        "above your tier's alert radius is 403 `tier_limit_exceeded`; a location without a radius gets 5 km.",
+        responses=problem_responses(403, 412),
         sync_to_thread=True,
     )
     def patch_me(
