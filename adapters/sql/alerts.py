@@ -2,7 +2,7 @@
 with the recipient's local day.
 
 PostgreSQL: the claim is the SECURITY DEFINER function `tt_claim_lost_pet_alert` (migration
-0006): the fan-out writes for any recipient, and a per-user transaction-scoped advisory lock
+0007): the fan-out writes for any recipient, and a per-user transaction-scoped advisory lock
 makes check-and-insert atomic, so parallel batches never exceed the cap. SQLite: writers are
 serialised (`BEGIN IMMEDIATE`), so the same check-and-insert inside the transaction is atomic.
 """

@@ -101,8 +101,14 @@ def alert_batch(
             )
         alerts = alert_recipients(report, candidates, settings)
         people = {r.user_id: r for r in recipients(uow, [a.recipient_id for a in alerts])}
-        alerted = 0
         name = pet_name(uow, report.id)
+        params = {
+            "pet_name": name,
+            "species": lost.species.value,
+            "link": f"{deps.config.public_base_url.rstrip('/')}/v1/lost-reports/{report.id}",
+            "report_id": str(report.id),
+        }
+        requests = []
         for alert in alerts:
             person = people.get(alert.recipient_id)
             if person is None:
@@ -110,22 +116,17 @@ def alert_batch(
             day = _local_day(now, person.timezone).date()
             if not uow.alert_ledger.claim(alert.recipient_id, report.id, day, settings.daily_cap, now):
                 continue  # alerted about this report before (a re-run), or at today's cap
-            params = {
-                "pet_name": name,
-                "species": lost.species.value,
-                "distance_km": f"{alert.distance_km:.1f}",
-                "link": f"{deps.config.public_base_url.rstrip('/')}/v1/lost-reports/{report.id}",
-                "report_id": str(report.id),
-            }
-            enqueue(
-                uow,
-                deps.ids,
+            requests += requests_for(
+                [person],
+                Category.LOST_PET_ALERT,
+                alert_subject(report.id),
+                "lost_pet_alert",
+                {**params, "distance_km": f"{alert.distance_km:.1f}"},
                 now,
-                requests_for(
-                    [person], Category.LOST_PET_ALERT, alert_subject(report.id), "lost_pet_alert", params, now
-                ),
             )
-            alerted += 1
+        # One enqueue per batch: the deliveries go in with as few statements as the store allows.
+        added = enqueue(uow, deps.ids, now, requests)
+        alerted = len({r.user_id for r, ok in zip(requests, added, strict=True) if ok})
         uow.commit()
     next_after = page[-1][0] if len(page) >= batch_size else None
     return BatchResult(len(page), alerted, next_after)

@@ -2,8 +2,8 @@
 local day, for the once-only rule and the daily cap) and, on PostgreSQL, its row-level
 security and the two SECURITY DEFINER functions of the alert and notice paths.
 
-Revision ID: 0006_lost_pet_alerts
-Revises: 0005_files
+Revision ID: 0007_lost_pet_alerts
+Revises: 0006_bulk_deliveries
 Create Date: 2026-11-25
 """
 
@@ -14,8 +14,8 @@ import re
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0006_lost_pet_alerts"
-down_revision = "0005_files"
+revision = "0007_lost_pet_alerts"
+down_revision = "0006_bulk_deliveries"
 branch_labels = None
 depends_on = None
 
