@@ -19,6 +19,8 @@ def test_docs_openapi_json_matches_the_app():
 def test_every_v1_operation_documents_problems_and_security():
     doc = document()
     public = {"/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/v1/invitations/{token}"}
+    # The public lost-pet views: no sign-in needed, a bearer token shows the family more.
+    optional = {("get", "/v1/lost-reports"), ("get", "/v1/lost-reports/{report_id}")}
     for path, item in doc["paths"].items():
         if not path.startswith("/v1/"):
             continue
@@ -27,7 +29,10 @@ def test_every_v1_operation_documents_problems_and_security():
             assert "422" in op["responses"] and "429" in op["responses"], (method, path)
             problem = op["responses"]["422"]["content"]["application/problem+json"]["schema"]
             assert problem == {"$ref": "#/components/schemas/Problem"}
-            if path not in public:
+            if (method, path) in optional:
+                assert op.get("security") == [{}, {"bearer": []}], (method, path)
+                assert "401" in op["responses"], (method, path)  # a token sent must be valid
+            elif path not in public:
                 assert op.get("security") == [{"bearer": []}], (method, path)
                 assert "401" in op["responses"], (method, path)
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
