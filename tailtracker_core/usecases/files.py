@@ -41,6 +41,7 @@ from tailtracker_core.usecases.deps import Deps, tier_of_family
 
 __all__ = [
     "FileContent",
+    "StorageUsage",
     "Upload",
     "check_attachments",
     "delete_blobs_for",
@@ -48,6 +49,7 @@ __all__ = [
     "get_file",
     "list_files",
     "open_file",
+    "storage_usage",
     "upload_file",
 ]
 
@@ -181,6 +183,24 @@ def upload_file(deps: Deps, actor: UUID, pet_id: UUID, kind: FileKind, upload: U
                 blobs.delete(blob_key)
         raise
     return stored
+
+
+@frozen
+class StorageUsage:
+    family_id: UUID
+    tier: str
+    used_bytes: int
+    limit_bytes: int
+
+
+def storage_usage(deps: Deps, actor: UUID, family_id: UUID) -> StorageUsage:
+    """How much of its tier's file storage a family uses (every member may see it)."""
+    with deps.uow(actor) as uow:
+        family = uow.families.get(family_id)
+        require(family.role_of(actor) if family else None, Action.READ, "family")
+        assert family is not None
+        tier, limits = tier_of_family(uow, deps, family.owners)
+        return StorageUsage(family_id, tier.value, uow.files.usage_of_family(family_id), limits.storage_bytes)
 
 
 def list_files(

@@ -60,6 +60,7 @@ class LiveServer:
     base_url: str
     outbox: Path
     log: Path
+    files_url: str = ""  # where the server keeps uploaded files (TAILTRACKER_FILES_URL)
 
     def log_tail(self, lines: int = 200) -> str:
         try:
@@ -112,7 +113,8 @@ class _Process:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def server(self) -> LiveServer:
-        return LiveServer(self.backend, self.base_url, self.outbox, self.log)
+        files_url = self.env.get("TAILTRACKER_FILES_URL") or f"file://{self.env['TAILTRACKER_VAR_DIR']}/files"
+        return LiveServer(self.backend, self.base_url, self.outbox, self.log, files_url)
 
     def migrate(self) -> None:
         done = subprocess.run(

@@ -331,14 +331,32 @@ def test_a_create_retried_with_its_idempotency_key_happens_once(people: Any) -> 
     assert names.count("Only once") == 1
 
 
-def test_a_photo_is_uploaded_fetched_and_deleted(people: Any) -> None:
+def test_a_photo_is_uploaded_fetched_and_deleted(live_server: LiveServer, people: Any) -> None:
     """A phone photo with its GPS position goes up; what comes back is upright, without any
-    EXIF, with a thumbnail, to the family only; a PDF certificate goes up as a document."""
+    EXIF, with a thumbnail, to the family only; a PDF certificate goes up as a document.
+    Deleting the photo and then the pet removes their blobs from the server's store (local
+    disk, or S3 on the PostgreSQL back end) through the outbox and the embedded worker."""
     import io
 
     from PIL import Image
 
+    from adapters.storage import file_store_from_url
+    from tailtracker_core.model.files import storage_keys
     from tests.fixtures import files as samples
+
+    store = file_store_from_url(live_server.files_url)
+
+    def blobs_of(pet_id: str, *file_ids: str) -> list[bool]:
+        family = uuid.UUID(family_id)
+        keys = [k for f in file_ids for k in storage_keys(family, uuid.UUID(pet_id), uuid.UUID(f))]
+        return [store.exists(k) for k in keys]
+
+    def wait_until_gone(pet_id: str, *file_ids: str) -> None:
+        deadline = time.monotonic() + OUTBOX_TIMEOUT_S
+        while any(blobs_of(pet_id, *file_ids)):
+            if time.monotonic() > deadline:
+                pytest.fail(f"blobs of {file_ids} still stored after {OUTBOX_TIMEOUT_S:.0f} s")
+            time.sleep(0.2)
 
     gus, stranger = people("Gus"), people("Stranger")
     gus.register()
@@ -372,7 +390,13 @@ def test_a_photo_is_uploaded_fetched_and_deleted(people: Any) -> None:
     bomb = {"file": ("bomb.png", samples.pixel_bomb_png(), "image/png")}
     _expect(gus.post(f"/v1/pets/{pet['id']}/photos", files=bomb), 422, "invalid_file")
 
+    assert blobs_of(pet["id"], photo["id"]) == [True, True]  # the copy and its thumbnail
+    assert blobs_of(pet["id"], document["id"]) == [True, False]  # a PDF has no thumbnail
+
     _expect(gus.delete(photo["url"]), 204)
     _expect(gus.get(photo["url"]), 404, "not_found")
+    wait_until_gone(pet["id"], photo["id"])
+    assert blobs_of(pet["id"], document["id"])[0]
     _expect(gus.delete(f"/v1/pets/{pet['id']}"), 204)
     _expect(gus.get(document["url"]), 404, "not_found")
+    wait_until_gone(pet["id"], document["id"])

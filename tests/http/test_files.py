@@ -437,3 +437,18 @@ def test_an_idempotent_upload_replays_and_stores_once(alice: Any, http_container
     other = _upload(alice, pet, samples.png(), headers={"Idempotency-Key": "upload-1"})
     assert_problem(other, 409, "idempotency_key_reused")
     assert len(_blobs(http_container)) == 2
+
+
+def test_a_family_sees_its_storage_use(family: dict[str, Any]) -> None:
+    owner, viewer, outsider = family["owner"], family["viewer"], family["outsider"]
+    fam = owner.get(f"/v1/pets/{family['pet']}").json()["family_id"]
+    usage = viewer.get(f"/v1/families/{fam}/storage")
+    assert usage.status_code == 200, usage.text
+    body = usage.json()
+    assert body["tier"] == "premium" and body["limit_bytes"] == 2048 * 1024 * 1024
+    photo = family["photo"]
+    thumb = owner.get(photo["thumbnail_url"]).content
+    assert body["used_bytes"] == photo["size_bytes"] + len(thumb)
+    assert_problem(outsider.get(f"/v1/families/{fam}/storage"), 404, "not_found")
+    assert owner.delete(photo["url"]).status_code == 204
+    assert owner.get(f"/v1/families/{fam}/storage").json()["used_bytes"] == 0

@@ -9,6 +9,7 @@ import pytest
 
 from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus
 from tailtracker_core.model.tiers import Tier
+from tests.fixtures import files as samples
 
 ROLES = ("owner", "member", "viewer", "outsider")
 
@@ -25,6 +26,11 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "rename family": (200, 403, 403, 404),
     "change a role": (200, 403, 403, 404),
     "delete family": (204, 403, 403, 404),
+    "list photos": (200, 200, 200, 404),
+    "read a file": (200, 200, 200, 404),
+    "upload a photo": (201, 201, 403, 404),
+    "upload a document": (201, 201, 403, 404),
+    "delete a file": (204, 204, 403, 404),
 }
 
 
@@ -44,8 +50,12 @@ def world(http_container: Any, new_account: Any) -> dict[str, Any]:
         ).json()["token"]
         assert person.post(f"/v1/invitations/{token}/accept").status_code == 200
     pet = owner.post("/v1/pets", json={"family_id": family, "name": "Rex", "species": "dog"}).json()["id"]
+    photo = owner.post(
+        f"/v1/pets/{pet}/photos", files={"file": ("rex.png", samples.png((32, 32)), "image/png")}
+    )
+    assert photo.status_code == 201, photo.text
     people = {"owner": owner, "member": member, "viewer": viewer, "outsider": outsider}
-    return {**people, "family": family, "pet": pet}
+    return {**people, "family": family, "pet": pet, "file": photo.json()["id"]}
 
 
 def _act(action: str, who: Any, w: dict[str, Any]) -> Any:
@@ -72,6 +82,20 @@ def _act(action: str, who: Any, w: dict[str, Any]) -> Any:
         return who.patch(f"/v1/families/{fam}/members/{w['viewer'].id}", json={"role": "viewer"})
     if action == "delete family":
         return who.delete(f"/v1/families/{fam}")
+    if action == "list photos":
+        return who.get(f"/v1/pets/{pet}/photos")
+    if action == "read a file":
+        return who.get(f"/v1/files/{w['file']}")
+    if action == "upload a photo":
+        return who.post(
+            f"/v1/pets/{pet}/photos", files={"file": ("a.jpg", samples.jpeg((16, 16)), "image/jpeg")}
+        )
+    if action == "upload a document":
+        return who.post(
+            f"/v1/pets/{pet}/documents", files={"file": ("a.pdf", samples.pdf(), "application/pdf")}
+        )
+    if action == "delete a file":
+        return who.delete(f"/v1/files/{w['file']}")
     raise AssertionError(action)
 
 
@@ -91,7 +115,12 @@ def test_nothing_changed_after_the_refused_attempts(world: dict[str, Any]) -> No
     for role in ("member", "viewer", "outsider"):
         for action in ("delete pet", "rename family", "delete family", "invite"):
             _act(action, world[role], world)
+    for role in ("viewer", "outsider"):
+        for action in ("upload a photo", "upload a document", "delete a file"):
+            _act(action, world[role], world)
     owner = world["owner"]
     assert owner.get(f"/v1/families/{world['family']}").json()["name"] == "Matrix"
     assert owner.get(f"/v1/pets/{world['pet']}").status_code == 200
     assert len(owner.get(f"/v1/families/{world['family']}/members").json()["items"]) == 3
+    assert [p["id"] for p in owner.get(f"/v1/pets/{world['pet']}/photos").json()["items"]] == [world["file"]]
+    assert owner.get(f"/v1/pets/{world['pet']}/documents").json()["items"] == []

@@ -36,7 +36,7 @@ from ..idempotency import idempotent
 from ..identity import BEARER
 from ..params import Claims, Cursor, DepsDep, Fields, IdempotencyKey, Limit, PathId
 from ..problems import ApiError, problem_responses
-from ..schemas.files import FileOut, FilePage, UploadForm, file_url
+from ..schemas.files import FileOut, FilePage, StorageOut, UploadForm, file_url
 
 __all__ = ["FileController", "MULTIPART_SLACK_BYTES", "file_controller"]
 
@@ -291,6 +291,17 @@ class FileController(Controller):
             }
         )
         return Stream(content.chunks, media_type=content.content_type.value, headers=headers)
+
+    @get(
+        "/families/{family_id:str}/storage",
+        summary="A family's file storage: used and allowed by its tier",
+        description="Every member. Counts the stored copies and thumbnails of the family's files.",
+        responses=problem_responses(404),
+        sync_to_thread=True,
+    )
+    def storage(self, family_id: PathId, claims: Claims, deps: DepsDep) -> StorageOut:
+        usage = files.storage_usage(deps, claims.user_id, family_id)
+        return StorageOut(usage.family_id, usage.tier, usage.used_bytes, usage.limit_bytes)
 
     @delete(
         "/files/{file_id:str}",

@@ -13,7 +13,7 @@ from tailtracker_core.model.files import FileKind, StoredFile
 
 from . import utc
 
-__all__ = ["FileOut", "FilePage", "UploadForm", "file_url"]
+__all__ = ["FileOut", "FilePage", "StorageOut", "UploadForm", "file_url"]
 
 
 @dataclass
@@ -63,3 +63,10 @@ class FileOut(msgspec.Struct):
 class FilePage(msgspec.Struct):
     items: list[FileOut]
     next_cursor: str | None
+
+
+class StorageOut(msgspec.Struct):
+    family_id: UUID
+    tier: str
+    used_bytes: int  # stored copies and thumbnails of the family's files
+    limit_bytes: int  # the tier's file storage
