@@ -171,6 +171,20 @@ def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_sweep_files(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from tailtracker_core.usecases.files import sweep_orphan_blobs
+
+    container = build(settings)
+    try:
+        deleted = sweep_orphan_blobs(container.deps, grace=timedelta(minutes=args.grace_minutes))
+    finally:
+        container.close()
+    print(f"deleted {deleted} orphaned blobs from {settings.files_store_url}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tailtracker",
@@ -206,6 +220,17 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("seed-demo", help="create demo users, a family and pets (idempotent)")
     d.set_defaults(fn=_cmd_seed_demo)
+
+    f = sub.add_parser(
+        "sweep-files", help="delete stored blobs that no file names (left by crashed uploads); run daily"
+    )
+    f.add_argument(
+        "--grace-minutes",
+        type=int,
+        default=60,
+        help="only blobs written longer ago than this (default 60: uploads in flight stay)",
+    )
+    f.set_defaults(fn=_cmd_sweep_files)
 
     c = sub.add_parser("create-user", help="create an account (asks for the password)")
     c.add_argument("--email", required=True, help="sign-in address (unique, case-insensitive)")

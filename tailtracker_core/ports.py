@@ -640,6 +640,12 @@ class FileRepository(Protocol):
         """Bytes the family's files take in storage: stored copies and thumbnails."""
         ...
 
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these blob keys a file row names (copy or thumbnail) in ANY family, whoever
+        asks: the one cross-family read of files (a SECURITY DEFINER function on PostgreSQL),
+        for the orphan-blob sweep. Reveals nothing a caller could not already name."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the outbox in that same transaction."""
@@ -781,6 +787,12 @@ class FileStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> int:
         """Forget every blob whose key starts with `prefix` (a pet's or a family's); how many."""
+        ...
+
+    def keys(self, prefix: str, written_before: datetime | None = None) -> Iterator[str]:
+        """The keys under `prefix` (ending in '/'), in no particular order; with
+        `written_before`, only blobs last written before then (the orphan sweep's grace).
+        Left-overs of interrupted writes are listed too, so the sweep removes them."""
         ...
 
 

@@ -341,6 +341,10 @@ class _Files:
     def usage_of_family(self, family_id: UUID) -> int:
         return sum(f.stored_bytes for f in self.d.files.values() if f.family_id == family_id)
 
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        named = {k for f in self.d.files.values() for k in f.keys}
+        return {k for k in keys if k in named}
+
 
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore, actor: UUID | None) -> None:

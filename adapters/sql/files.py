@@ -23,7 +23,9 @@ from sqlalchemy import (
     Uuid,
     delete,
     func,
+    or_,
     select,
+    text,
 )
 
 from adapters.sql.tables import UtcDateTime, metadata
@@ -53,7 +55,12 @@ files = Table(
     Column("thumbnail_size_bytes", BigInteger, nullable=False),
     Index("ix_files_pet_id_kind_id", "pet_id", "kind", "id"),
     Index("ix_files_family_id", "family_id"),
+    Index("ix_files_storage_key", "storage_key"),
+    Index("ix_files_thumbnail_key", "thumbnail_key"),
 )
+
+# The orphan sweep's cross-family read (migration 0007_file_keys; docs/files.md).
+_KNOWN_KEYS = text("SELECT k FROM tt_known_file_keys(CAST(:keys AS text[])) AS k")
 
 
 def file_row(f: StoredFile) -> dict[str, Any]:
@@ -137,6 +144,22 @@ class SqlFiles:
 
     def delete(self, file_id: UUID) -> None:
         self._conn().execute(delete(files).where(files.c.id == file_id))
+
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":  # past row-level security, by design (docs/files.md)
+            known = conn.execute(_KNOWN_KEYS, {"keys": wanted}).scalars()
+            return set(known)
+        rows = conn.execute(
+            select(files.c.storage_key, files.c.thumbnail_key).where(
+                or_(files.c.storage_key.in_(wanted), files.c.thumbnail_key.in_(wanted))
+            )
+        )
+        named = {k for row in rows for k in row if k is not None}
+        return {k for k in wanted if k in named}
 
     def usage_of_family(self, family_id: UUID) -> int:
         total = func.coalesce(func.sum(files.c.size_bytes + files.c.thumbnail_size_bytes), 0)

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -76,6 +77,17 @@ class LocalFileStore:
         count = sum(1 for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
         shutil.rmtree(directory, ignore_errors=True)
         return count
+
+    def keys(self, prefix: str, written_before: datetime | None = None) -> Iterator[str]:
+        directory = self._path(prefix, prefix=True)
+        cutoff = written_before.timestamp() if written_before is not None else None
+        for path in directory.rglob("*") if directory.is_dir() else ():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while we walk
+                continue
+            if path.is_file() and (cutoff is None or stat.st_mtime < cutoff):
+                yield path.relative_to(self.root).as_posix()
 
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -102,6 +103,14 @@ class S3FileStore:
                 self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
                 deleted += len(keys)
         return deleted
+
+    def keys(self, prefix: str, written_before: datetime | None = None) -> Iterator[str]:
+        full = self._key(prefix, prefix=True)
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+            for obj in page.get("Contents", []):
+                if written_before is None or obj["LastModified"] < written_before:
+                    yield obj["Key"][len(self.prefix) :]
 
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

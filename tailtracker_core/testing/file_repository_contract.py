@@ -236,3 +236,25 @@ class FileRepositoryContract:
         assert got is not None
         assert got.created_at == when
         assert got.created_at.tzinfo is not None
+
+    def test_known_keys_answers_across_families_whoever_asks(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        user, _, pet = self.owner_with_pet(uow_factory, ids)
+        stranger, _, _ = self.owner_with_pet(uow_factory, ids)
+        photo = self.stored(ids, user, pet)
+        pdf = self.stored(
+            ids, user, pet, thumbnail_key=None, thumbnail_content_type=None, thumbnail_size_bytes=0
+        )
+        self.add(uow_factory, user, photo, pdf)
+        unknown = storage_keys(pet.family_id, pet.id, ids.new_id())
+        assert photo.thumbnail_key is not None
+        asked = [photo.storage_key, photo.thumbnail_key, pdf.storage_key, *unknown]
+        for actor in (None, stranger.id, user.id):  # the sweep asks as nobody
+            with uow_factory(actor) as uow:
+                assert uow.files.known_keys(asked) == {
+                    photo.storage_key,
+                    photo.thumbnail_key,
+                    pdf.storage_key,
+                }
+                assert uow.files.known_keys([]) == set()

@@ -136,3 +136,18 @@ class FileStoreContract:
             t.join()
         assert not errors
         assert _read(store, key) in versions
+
+    def test_keys_lists_a_prefix_and_honours_the_written_before_cutoff(self, store: FileStore) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        family, other = uuid4(), uuid4()
+        mine = [k for _ in range(3) for k in storage_keys(family, uuid4(), uuid4())]
+        theirs = storage_keys(other, uuid4(), uuid4())[0]
+        for key in (*mine, theirs):
+            store.put(key, b"x", "image/jpeg")
+        assert sorted(store.keys(family_prefix(family))) == sorted(mine)
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        earlier = datetime.now(UTC) - timedelta(minutes=5)
+        assert sorted(store.keys(family_prefix(family), later)) == sorted(mine)
+        assert list(store.keys(family_prefix(family), earlier)) == []
+        assert list(store.keys(family_prefix(uuid4()))) == []

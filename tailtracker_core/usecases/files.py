@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from uuid import UUID
 
 from attrs import frozen
@@ -50,6 +51,7 @@ __all__ = [
     "list_files",
     "open_file",
     "storage_usage",
+    "sweep_orphan_blobs",
     "upload_file",
 ]
 
@@ -269,3 +271,32 @@ def delete_blobs_for(event: DomainEvent, blobs: FileStore) -> int | None:
     if isinstance(event, FamilyDeleted):
         return blobs.delete_prefix(family_prefix(event.family_id))
     return None
+
+
+def sweep_orphan_blobs(deps: Deps, grace: timedelta = timedelta(hours=1), batch: int = 500) -> int:
+    """Delete blobs that no file row names and that were written more than `grace` ago: what
+    an upload leaves if its process dies between writing the blob and committing the row, and
+    what a lost `file.deleted` would leave. The grace keeps in-flight uploads (blob written,
+    row not yet committed) safe. Runs across families, through `uow.files.known_keys`.
+    Returns how many blobs were deleted."""
+    blobs, _ = _services(deps)
+    cutoff = deps.clock.now() - grace
+    deleted = 0
+    pending: list[str] = []
+
+    def flush() -> int:
+        if not pending:
+            return 0
+        with deps.uow(None) as uow:
+            known = uow.files.known_keys(pending)
+        orphans = [k for k in pending if k not in known]
+        for key in orphans:
+            blobs.delete(key)
+        pending.clear()
+        return len(orphans)
+
+    for key in blobs.keys("families/", cutoff):
+        pending.append(key)
+        if len(pending) >= batch:
+            deleted += flush()
+    return deleted + flush()

@@ -97,3 +97,21 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, args, stdin, env, 
     assert out.returncode in (1, 2)
     assert message in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_sweep_files_deletes_orphans_older_than_the_grace(tmp_path):
+    import time
+
+    assert run(tmp_path, "migrate").returncode == 0
+    orphan = tmp_path / "var" / "files" / "families" / "0190b6a4-0000-7000-8000-000000000001" / "pets"
+    orphan = orphan / "0190b6a4-0000-7000-8000-000000000002" / "0190b6a4-0000-7000-8000-000000000003"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left by a crashed upload")
+    fresh = orphan.with_name("0190b6a4-0000-7000-8000-000000000004")
+    fresh.write_bytes(b"an upload in flight")
+    hour_ago = time.time() - 3600 - 60
+    os.utime(orphan, (hour_ago, hour_ago))
+    out = run(tmp_path, "sweep-files")
+    assert out.returncode == 0, out.stderr
+    assert "deleted 1 orphaned blobs" in out.stdout
+    assert not orphan.exists() and fresh.exists()
