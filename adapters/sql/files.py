@@ -59,7 +59,7 @@ files = Table(
     Index("ix_files_thumbnail_key", "thumbnail_key"),
 )
 
-# The orphan sweep's cross-family read (migration 0007_file_keys; docs/files.md).
+# The orphan sweep's cross-family read (migration 0008_file_keys; docs/files.md).
 _KNOWN_KEYS = text("SELECT k FROM tt_known_file_keys(CAST(:keys AS text[])) AS k")
 
 

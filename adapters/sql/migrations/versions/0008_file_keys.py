@@ -1,8 +1,8 @@
 """Files: indexes on the blob keys, and `tt_known_file_keys`, the one cross-family read of
 `files`: which of some blob keys a file row names, for the orphan-blob sweep (docs/files.md).
 
-Revision ID: 0007_file_keys
-Revises: 0006_bulk_deliveries
+Revision ID: 0008_file_keys
+Revises: 0007_lost_pet_alerts
 Create Date: 2026-11-25
 """
 
@@ -12,8 +12,8 @@ import re
 
 from alembic import context, op
 
-revision = "0007_file_keys"
-down_revision = "0006_bulk_deliveries"
+revision = "0008_file_keys"
+down_revision = "0007_lost_pet_alerts"
 branch_labels = None
 depends_on = None
 
