@@ -2,7 +2,8 @@
 
 - PostgreSQL: PostGIS. Open reports through `tt_nearby_open_reports` (SECURITY DEFINER: any
   caller may search, it returns ids and points only), `ST_DWithin` on the generated
-  `geography` column with its partial GiST index, nearest first by `<->` (KNN on the index).
+  `geography` column with its partial GiST index, nearest first by `<->` (a KNN walk of the
+  index that stops at the limit, migration 0008; ties are settled here, by id).
   Alert candidates: `users.alert_location` (generated, GiST), `ST_DWithin`, by user id.
 - SQLite: a bounding box (`model.geo.bbox`: two lon ranges across the antimeridian, every
   longitude near a pole) on the indexed lat/lon columns.
@@ -78,7 +79,7 @@ class SqlGeoIndex:
             return []
         if not self._postgres:
             return self._nearby_sqlite(point, radius_km, species, limit)
-        fetch = 2 * limit + 16
+        fetch = limit + 16
         with self._read() as conn:
             while True:
                 params = {
@@ -90,9 +91,13 @@ class SqlGeoIndex:
                 }
                 rows = conn.execute(_NEARBY_PG, params).all()
                 hits = _exact(point, radius_km, ((r.id, r.lat, r.lon) for r in rows))
-                # The database's order is the sphere's too; re-sorting by the core's distance only
-                # settles near-ties, so a page with `limit` exact hits plus slack is complete.
-                if len(rows) < fetch or len(hits) >= limit + 8:
+                if len(rows) < fetch:
+                    return hits[:limit]  # every report within the radius (plus slack) was seen
+                # Rows come nearest first by PostGIS's sphere (ties in no order: migration 0008);
+                # a row left out is at least as far as the last one. The page is complete when
+                # that row is clearly beyond the last hit kept, so no tie at the cut is lost.
+                last = distance_km(point, GeoPoint(rows[-1].lat, rows[-1].lon))
+                if len(hits) >= limit and last > hits[limit - 1][1] * (1 + _REL_SLACK) + _ABS_SLACK_M / 1000:
                     return hits[:limit]
                 fetch *= 4
 

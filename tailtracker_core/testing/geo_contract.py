@@ -223,6 +223,20 @@ class GeoIndexContract:
         hits = geo_index.nearby_open_reports(destination(spot, 270, 1.0), 5.0, None, 10)
         assert self.ids(hits) == sorted(r.id for r in reports)
 
+    def test_ties_beyond_the_first_page_still_come_in_id_order(
+        self, uow_factory: UnitOfWorkFactory, geo_index: GeoIndex, owner: User
+    ) -> None:
+        # More reports at one spot than an adapter's first page (PostGIS asks limit + 16 rows
+        # nearest first with ties in no order): the ones kept are still the lowest ids.
+        spot = GeoPoint(48.137, 11.575)
+        reports = [self.open_report(uow_factory, geo_index, owner, spot) for _ in range(24)]
+        farther = self.open_report(uow_factory, geo_index, owner, destination(spot, 90, 0.5))
+        centre = destination(spot, 270, 1.0)
+        lowest = sorted(r.id for r in reports)
+        assert self.ids(geo_index.nearby_open_reports(centre, 5.0, None, 2)) == lowest[:2]
+        hits = geo_index.nearby_open_reports(centre, 5.0, None, 25)
+        assert self.ids(hits) == [*lowest, farther.id]
+
     def test_resolved_reports_are_absent_at_once(
         self, uow_factory: UnitOfWorkFactory, geo_index: GeoIndex, owner: User
     ) -> None:
