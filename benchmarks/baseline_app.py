@@ -5,7 +5,7 @@
 Settings from the environment:
     BENCH_BASELINE_DSN        PostgreSQL URL (run.py: the owner role for plain, the app role otherwise)
     BENCH_BASELINE_POOL       connections per worker (default 20: the API's pool_size 10 + overflow 10)
-    BENCH_BASELINE_MODE       "plain" (default), "rls" or "secure"
+    BENCH_BASELINE_MODE       "plain" (default), "rls", "secure" or "litestar"
     BENCH_BASELINE_JWT_KEYS   secure only: the API's signing keys, "kid:secret,..." (TAILTRACKER_JWT_KEYS)
     BENCH_BASELINE_REDIS_URL  secure only: the Redis holding the sessions (TAILTRACKER_CACHE_URL)
 
@@ -31,6 +31,12 @@ What a request does:
 - encode the row(s) with msgspec (the API's encoder too) and respond 200 with JSON.
 
 The list returns up to 20 pets ordered by id and a `next_cursor`, like the API's first page.
+
+"litestar" (issue 4's reference, `benchmarks.geo_run http`) is something else: a bare Litestar
+app with one `async` handler, `GET /v1/lost-reports?lat=&lon=&radius_km=`, which parses and
+type-checks the three query parameters as Litestar does and answers a constant page
+(`{"items": [], "next_cursor": null}`) as JSON. No middleware, no database, no sign-in: what
+the framework alone costs per request on this server.
 """
 
 from __future__ import annotations
@@ -232,8 +238,21 @@ class Baseline:
                 return await conn.fetch(RLS_LIST, family_id, PAGE + 1)
 
 
-def create() -> Baseline:
+def bare_litestar() -> Any:
+    """The "litestar" mode: one JSON endpoint, nothing else (see the module docstring)."""
+    from litestar import Litestar, get
+
+    @get("/v1/lost-reports")
+    async def search(lat: float, lon: float, radius_km: float = 5.0) -> dict[str, Any]:
+        return {"items": [], "next_cursor": None}
+
+    return Litestar([search], openapi_config=None)
+
+
+def create() -> Any:
     """The ASGI app (granian --factory): nothing connects before the lifespan startup."""
+    if os.environ.get("BENCH_BASELINE_MODE") == "litestar":
+        return bare_litestar()
     dsn = os.environ.get("BENCH_BASELINE_DSN", "")
     if not dsn:
         raise RuntimeError("set BENCH_BASELINE_DSN to the benchmark database's URL")

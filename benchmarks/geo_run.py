@@ -21,6 +21,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,12 @@ def _proc_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a local process (a PostgreSQL backend) from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _command(args: argparse.Namespace) -> str:
+    return ".venv/bin/python -m benchmarks.geo_run " + " ".join(
+        sys.argv[1:] if args.argv is None else args.argv
+    )
 
 
 def _data(args: argparse.Namespace) -> DbUrls:
@@ -213,8 +220,7 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
     )
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": ".venv/bin/python -m benchmarks.geo_run "
-        + " ".join(sys.argv[1:] if args.argv is None else args.argv),
+        "command": _command(args),
         "load_start": load_start,
         "load_end": _loadavg(),
         "postgis": version,
@@ -280,6 +286,134 @@ def render_search(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- 3. the search endpoint over HTTP ---------------------------------------------------------
+
+HTTP_TARGETS = {"ratio": 0.15}
+
+
+def http(args: argparse.Namespace) -> dict[str, Any]:
+    """`GET /v1/lost-reports?lat=&lon=&radius_km=5` on the API against a bare Litestar JSON
+    endpoint (benchmarks/baseline_app.py, mode "litestar"), one after the other in the same run,
+    with run.py's machinery: granian, wrk (pairs.lua), RSS and CPU sampling."""
+    import atexit
+    import shutil
+    import signal
+
+    from benchmarks import run as bench
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    atexit.register(bench._cleanup)
+    signal.signal(signal.SIGTERM, bench._on_term)
+    urls = _data(args)
+    outdir = _outdir("http")
+    load_start = _loadavg()
+    pairs = outdir / "pairs-search.tsv"
+    paths = [
+        f"/v1/lost-reports?lat={lat:.5f}&lon={lon:.5f}&radius_km={args.radius_km:g}"
+        for lat, lon in centres(args.paths, args.seed)
+    ]
+    pairs.write_text("".join(f"-\t{path}\n" for path in paths))  # signed out: the public search
+    args.endpoints, args.profile = ["search"], False
+    probes = {"search": ("-", paths[0])}
+    api_env = bench.api_environment(
+        urls, args.redis_url, "bench:" + os.urandom(36).hex(), args.pool_size, args.api_port, outdir
+    )
+    empty = bench.Sample([], [])
+    results = [
+        bench.bench_target(
+            "api",
+            "entrypoints.http.asgi:create",
+            api_env,
+            args.api_port,
+            {"search": pairs},
+            empty,
+            args,
+            outdir,
+            probes,
+        ),
+        bench.bench_target(
+            "bare-litestar",
+            "benchmarks.baseline_app:create",
+            {**bench.base_environment(), "BENCH_BASELINE_MODE": "litestar"},
+            args.baseline_port,
+            {"search": pairs},
+            empty,
+            args,
+            outdir,
+            probes,
+        ),
+    ]
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": _command(args),
+        "load_start": load_start,
+        "load_end": _loadavg(),
+        "paths": len(paths),
+        "radius_km": args.radius_km,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "connections": args.connections,
+        "threads": args.threads,
+        "workers": args.workers,
+        "targets": [{"name": r.name, "load": asdict(r.loads[0]), "rss_kb": r.rss_kb} for r in results],
+    }
+    (outdir / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    section = render_http(report)
+    (outdir / "report.md").write_text(section + "\n")
+    print(section)
+    if not args.no_doc:
+        write_section("http", section, args.doc)
+    print(f"raw results in {outdir.relative_to(ROOT)}")
+    return report
+
+
+def render_http(r: dict[str, Any]) -> str:
+    api, bare = r["targets"][0], r["targets"][1]
+    ratio = api["load"]["rps"] / bare["load"]["rps"] if bare["load"]["rps"] else 0.0
+    lines = [
+        f"Measured {r['date']} with `{r['command']}`; load average {r['load_start']} at the start, "
+        f"{r['load_end']} at the end.",
+        "",
+        f"{r['connections']} connections, {r['threads']} wrk threads, {r['duration']} s per server after a "
+        f"{r['warmup']} s warm-up, {r['workers']} granian worker(s) each; {r['paths']:,} search paths "
+        f"(radius {r['radius_km']:g} km, default limit 20, centres drawn like the data), signed out.",
+        "",
+        "| Server | Requests/s | vs bare | p50 ms | p90 ms | p99 ms | max ms | Errors | Peak RSS (VmHWM) |"
+        " CPU ms/request (server) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t in (api, bare):
+        ld = t["load"]
+        rss = max((w["VmHWM_kB"] for w in t["rss_kb"]), default=0) / 1024
+        cpu = ld["cpu_s"].get("server_workers", 0.0) * 1000 / max(1, ld["requests"])
+        lines.append(
+            f"| {t['name']} | {ld['rps']:,.0f} | {ld['rps'] / bare['load']['rps']:.2f}x | {ld['p50_ms']} | "
+            f"{ld['p90_ms']} | {ld['p99_ms']} | {ld['max_ms']} | {ld['non_2xx_or_socket_errors']} | "
+            f"{rss:.1f} MB | {cpu:.3f} |"
+        )
+    cpu_rows = [
+        f"| {t['name']} | {t['load']['cpu_s'].get('server_workers')} ({t['load']['wall_s']} s) | "
+        f"{t['load']['cpu_s'].get('postgres')} | {t['load']['cpu_s'].get('redis')} | "
+        f"{t['load']['cpu_s'].get('wrk')} | {t['load']['cpu_s'].get('others')} |"
+        for t in (api, bare)
+    ]
+    ok = ratio >= HTTP_TARGETS["ratio"]
+    errors = api["load"]["non_2xx_or_socket_errors"]
+    lines += [
+        "",
+        "CPU seconds during each measured run (wall time in brackets):",
+        "",
+        "| Server | server workers | PostgreSQL | Redis | wrk | anything else |",
+        "|---|---:|---:|---:|---:|---:|",
+        *cpu_rows,
+        "",
+        f"Targets: throughput >= {HTTP_TARGETS['ratio']}x the bare endpoint: {ratio:.2f}x, "
+        f"{'met' if ok else '**missed**'}; zero errors: {errors}, {'met' if errors == 0 else '**missed**'}.",
+    ]
+    return "\n".join(lines)
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -306,6 +440,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--radius-km", type=float, default=5.0)
     s.add_argument("--limit", type=int, default=100)
     s.add_argument("--seed", type=int, default=7)
+    h = sub.add_parser("http", help="GET /v1/lost-reports against a bare Litestar endpoint, with wrk")
+    h.add_argument("--duration", type=int, default=30, help="seconds of measured load per server")
+    h.add_argument("--warmup", type=int, default=5, help="seconds of unrecorded load first")
+    h.add_argument("--connections", type=int, default=64)
+    h.add_argument("--threads", type=int, default=2, help="wrk threads")
+    h.add_argument("--workers", type=int, default=1, help="granian workers per server")
+    h.add_argument("--runtime-threads", type=int, default=1)
+    h.add_argument("--paths", type=int, default=5000, help="distinct search centres")
+    h.add_argument("--radius-km", type=float, default=5.0)
+    h.add_argument("--seed", type=int, default=11)
+    h.add_argument("--pool-size", type=int, default=10, help="the API's TAILTRACKER_DATABASE_POOL_SIZE")
+    h.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="the API's cache")
+    h.add_argument("--api-port", type=int, default=8181)
+    h.add_argument("--baseline-port", type=int, default=8182)
     a = p.parse_args(argv)
     a.argv = argv
     return a
@@ -313,7 +461,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    {"search": search}[args.step](args)
+    {"search": search, "http": http}[args.step](args)
     return 0
 
 

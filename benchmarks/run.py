@@ -194,7 +194,9 @@ def _granian(app: str, port: int, workers: int, threads: int) -> list[str]:
 
 
 def _get(url: str, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    """GET with a bearer token; token "-" sends none (a signed-out caller, as in pairs.lua)."""
+    headers = {} if token == "-" else {"Authorization": f"Bearer {token}"}
+    req = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
@@ -386,8 +388,8 @@ def run_load(
         wall_s=round(wall, 1),
     )
     print(
-        f"  {server.name:>14} {ENDPOINTS[endpoint]:<24} {load.rps:>9.1f} req/s  p50 {load.p50_ms} ms"
-        f"  p99 {load.p99_ms} ms  errors {load.non_2xx_or_socket_errors}  cpu {cpu}",
+        f"  {server.name:>14} {ENDPOINTS.get(endpoint, endpoint):<24} {load.rps:>9.1f} req/s"
+        f"  p50 {load.p50_ms} ms  p99 {load.p99_ms} ms  errors {load.non_2xx_or_socket_errors}  cpu {cpu}",
         flush=True,
     )
     return load
@@ -558,15 +560,21 @@ def bench_target(
     sample: Sample,
     args: argparse.Namespace,
     outdir: Path,
+    probes: dict[str, tuple[str, str]] | None = None,
 ) -> TargetResult:
+    """Start `app` with granian, check each endpoint answers 200 (its (token, path) in `probes`;
+    by default the sample's first pet and family pair), then warm up and measure each of
+    `args.endpoints` with wrk, sampling the workers' RSS."""
+    if probes is None:
+        probes = {"pet": sample.pet_pairs[0], "list": sample.list_pairs[0]}
     print(f"\n== {name}: granian --interface asgi --factory {app} --workers {args.workers}", flush=True)
     proc = _spawn(_granian(app, port, args.workers, args.runtime_threads), env, outdir / f"{name}.log")
     server = Server(name, proc, port)
     try:
-        token, path = sample.pet_pairs[0]
+        token, path = probes[args.endpoints[0]]
         _wait_ready(server, path, token, deadline_s=90)
         for endpoint in args.endpoints:
-            token, path = (sample.pet_pairs if endpoint == "pet" else sample.list_pairs)[0]
+            token, path = probes[endpoint]
             status, body = _get(f"http://127.0.0.1:{port}{path}", token)
             if status != 200:
                 raise RuntimeError(f"{name} {path}: {status} {body[:500]!r}")
@@ -844,6 +852,33 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
+def base_environment() -> dict[str, str]:
+    """This process's environment without any TAILTRACKER_/BENCH_ setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TAILTRACKER_", "BENCH_"))}
+
+
+def api_environment(
+    urls: DbUrls, redis_url: str, jwt_keys: str, pool_size: int, port: int, outdir: Path
+) -> dict[str, str]:
+    """The API's settings under test: production mode, the app role under RLS, Redis, no broker
+    (stub, no embedded worker), rate limits off (see docs/performance.md)."""
+    return {
+        **base_environment(),
+        "TAILTRACKER_ENV": "production",
+        "TAILTRACKER_DATABASE_URL": urls.app,
+        "TAILTRACKER_MIGRATION_DATABASE_URL": urls.owner,
+        "TAILTRACKER_DATABASE_POOL_SIZE": str(pool_size),
+        "TAILTRACKER_CACHE_URL": redis_url,
+        "TAILTRACKER_BROKER_URL": "stub://",
+        "TAILTRACKER_EMBEDDED_WORKER": "false",
+        "TAILTRACKER_RATE_LIMITS_ENABLED": "false",
+        "TAILTRACKER_JWT_KEYS": jwt_keys,
+        "TAILTRACKER_VAR_DIR": str(outdir / "var"),
+        "TAILTRACKER_EMAIL_URL": f"file://{outdir / 'var' / 'outbox'}",
+        "TAILTRACKER_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if shutil.which("wrk") is None:
@@ -869,22 +904,8 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text("".join(f"{tok}\t{target}\n" for tok, target in pairs))
         pair_files[endpoint] = path
 
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TAILTRACKER_", "BENCH_"))}
-    api_env = {
-        **base_env,
-        "TAILTRACKER_ENV": "production",
-        "TAILTRACKER_DATABASE_URL": urls.app,
-        "TAILTRACKER_MIGRATION_DATABASE_URL": urls.owner,
-        "TAILTRACKER_DATABASE_POOL_SIZE": str(args.pool_size),
-        "TAILTRACKER_CACHE_URL": args.redis_url,
-        "TAILTRACKER_BROKER_URL": "stub://",
-        "TAILTRACKER_EMBEDDED_WORKER": "false",
-        "TAILTRACKER_RATE_LIMITS_ENABLED": "false",
-        "TAILTRACKER_JWT_KEYS": jwt_keys,
-        "TAILTRACKER_VAR_DIR": str(outdir / "var"),
-        "TAILTRACKER_EMAIL_URL": f"file://{outdir / 'var' / 'outbox'}",
-        "TAILTRACKER_PUBLIC_BASE_URL": f"http://127.0.0.1:{args.api_port}",
-    }
+    base_env = base_environment()
+    api_env = api_environment(urls, args.redis_url, jwt_keys, args.pool_size, args.api_port, outdir)
     results: list[TargetResult] = []
     if not args.skip_api:
         results.append(

@@ -1,5 +1,6 @@
 -- wrk script: each request is a random (bearer token, path) pair from the file named by
--- BENCH_PAIRS (one "token<TAB>path" per line, the token's user a member of the pet's family).
+-- BENCH_PAIRS (one "token<TAB>path" per line, the token's user a member of the pet's family;
+-- a token of "-" sends no Authorization header).
 -- At the end it writes the summary and latency percentiles (microseconds) as JSON to BENCH_OUT.
 
 local requests = {}
@@ -16,10 +17,11 @@ function init(args)
   for line in file:lines() do
     local token, target = line:match("^(%S+)\t(%S+)$")
     if token then
-      requests[#requests + 1] = wrk.format("GET", target, {
-        ["Authorization"] = "Bearer " .. token,
-        ["Accept"] = "application/json",
-      })
+      local headers = {["Accept"] = "application/json"}
+      if token ~= "-" then  -- "-": a signed-out caller, no Authorization header
+        headers["Authorization"] = "Bearer " .. token
+      end
+      requests[#requests + 1] = wrk.format("GET", target, headers)
     end
   end
   file:close()
