@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -414,6 +414,310 @@ def render_http(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- 4. the alert fan-out --------------------------------------------------------------------
+
+FANOUT_TARGET_S = 60.0
+FANOUT_CENTRE = (52.52, 13.405)  # central Berlin: the densest spot of the data set
+# One worker process, as `tailtracker worker --with-relay` runs it (relay + due dispatcher), on
+# queues of its own so that nobody else's worker on the same RabbitMQ takes its messages.
+_WORKER = """
+import sys
+from adapters.queue import DramatiqPublisher
+from entrypoints.bootstrap import Settings, build, configure_logging
+from entrypoints.worker import run_worker
+events_queue, notification_queue, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+settings = Settings.from_env()
+configure_logging(settings)
+container = build(settings)
+publisher = DramatiqPublisher(container.broker, queue_name=events_queue)
+try:
+    run_worker(
+        container.broker, container.handlers, threads=threads,
+        relay=(container.outbox, publisher, container.deps.clock), dispatch=container.deps.uow,
+        queue_name=events_queue, notification_queue_name=notification_queue,
+    )
+finally:
+    container.close()
+"""
+
+# Users who qualify for an alert about a report at (lat, lon) with radius r km: an alert area
+# within both radii and the latest `location_alerts` consent granted (the core's rule, in SQL,
+# to know the expected count before the run; the pet's family holds no alert users).
+_QUALIFYING = """
+WITH c AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g),
+latest AS (SELECT DISTINCT ON (user_id) user_id, granted FROM consent_records
+           WHERE purpose = 'location_alerts' ORDER BY user_id, recorded_at DESC, id DESC)
+SELECT count(*) FROM users u CROSS JOIN c JOIN latest l ON l.user_id = u.id AND l.granted
+WHERE u.alert_location IS NOT NULL AND ST_DWithin(u.alert_location, c.g, %(r)s * 1000.0, false)
+  AND ST_Distance(u.alert_location, c.g, false) <= u.alert_radius_km * 1000.0
+"""
+
+
+def _fanout_arrange(conn: Any, users: int, radius_km: float) -> tuple[Any, Any, int, int]:
+    """The step's own owner, family and pet (made once), its earlier reports and their
+    alerts removed, and as many extra consenting users within the radius as it takes for the
+    report to alert exactly `users` people. Returns (owner id, pet id, extra users, expected)."""
+    lat, lon = FANOUT_CENTRE
+    conn.execute("DELETE FROM users WHERE email_key LIKE 'fanout.extra.%%'")
+    row = conn.execute("SELECT id FROM users WHERE email_key = 'fanout.owner@example.test'").fetchone()
+    if row is None:
+        owner = conn.execute(
+            """INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, locale,
+                                  timezone, version)
+               VALUES (gen_random_uuid(), 'fanout.owner@example.test', 'fanout.owner@example.test',
+                       'Fan Out', 'x', now(), 'de-DE', 'Europe/Berlin', 1) RETURNING id"""
+        ).fetchone()[0]
+        family = conn.execute(
+            "INSERT INTO families (id, name, created_at, version)"
+            " VALUES (gen_random_uuid(), 'Fan-out', now(), 1)"
+            " RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO memberships (family_id, user_id, role, joined_at) VALUES (%s, %s, 'owner', now())",
+            (family, owner),
+        )
+        conn.execute(
+            """INSERT INTO pets (id, family_id, name, species, sex, created_at, updated_at, colors, version)
+               VALUES (gen_random_uuid(), %s, 'Fanny', 'dog', 'female', now(), now(), '["brown"]', 1)""",
+            (family,),
+        )
+    else:
+        owner = row[0]
+    pet = conn.execute(
+        "SELECT p.id FROM pets p JOIN memberships m ON m.family_id = p.family_id WHERE m.user_id = %s",
+        (owner,),
+    ).fetchone()[0]
+    conn.execute("DELETE FROM lost_reports WHERE pet_id = %s", (pet,))  # cascades to the ledger
+    conn.execute("DELETE FROM notifications WHERE category = 'lost_pet_alert'")
+    conn.execute("DELETE FROM deliveries WHERE category = 'lost_pet_alert'")
+    have = conn.execute(_QUALIFYING, {"lat": lat, "lon": lon, "r": radius_km}).fetchone()[0]
+    extra = max(0, users - have)
+    conn.execute("SELECT setseed(0.4)")
+    conn.execute(
+        """
+        INSERT INTO users (id, email, email_key, display_name, password_hash, created_at, locale, timezone,
+                           alert_lat, alert_lon, alert_radius_km, version)
+        SELECT gen_random_uuid(), 'fanout.extra.' || g || '@example.test',
+               'fanout.extra.' || g || '@example.test',
+               'Neighbour ' || g, 'x', now() - interval '1 day', 'de-DE', 'Europe/Berlin',
+               %(lat)s + d * cos(a) / 111.195, %(lon)s + d * sin(a) / (111.195 * cos(radians(%(lat)s))),
+               %(r)s, 1
+        FROM (SELECT g, 2 * pi() * random() AS a, 0.95 * %(r)s * sqrt(random()) AS d
+              FROM generate_series(1, %(n)s) g) s""",
+        {"lat": lat, "lon": lon, "r": radius_km, "n": extra},
+    )
+    conn.execute(
+        """INSERT INTO consent_records (id, user_id, purpose, granted, policy_version, recorded_at, method)
+           SELECT gen_random_uuid(), id, 'location_alerts', true, '2026-01', now() - interval '1 hour', 'app'
+           FROM users WHERE email_key LIKE 'fanout.extra.%%'"""
+    )
+    expected = conn.execute(_QUALIFYING, {"lat": lat, "lon": lon, "r": radius_km}).fetchone()[0]
+    conn.execute("ANALYZE users")
+    return owner, pet, extra, expected
+
+
+_PROGRESS = """
+SELECT (SELECT count(*) FROM lost_pet_alert_ledger WHERE report_id = %(r)s),
+       (SELECT count(*) FROM deliveries WHERE subject = %(s)s),
+       (SELECT count(*) FROM deliveries WHERE subject = %(s)s AND status IN ('sent', 'delivered')),
+       (SELECT count(*) FROM deliveries WHERE subject = %(s)s AND status IN ('failed', 'cancelled')),
+       (SELECT count(*) FROM notifications n JOIN deliveries d ON d.id = n.delivery_id
+        WHERE d.subject = %(s)s),
+       (SELECT max(created_at) FROM lost_pet_alert_ledger WHERE report_id = %(r)s),
+       (SELECT max(created_at) FROM deliveries WHERE subject = %(s)s),
+       (SELECT max(sent_at) FROM deliveries WHERE subject = %(s)s),
+       (SELECT max(n.created_at) FROM notifications n JOIN deliveries d ON d.id = n.delivery_id
+        WHERE d.subject = %(s)s)
+"""
+
+
+def fanout(args: argparse.Namespace) -> dict[str, Any]:
+    """Open one lost report through the use case (its commit records `lost_report.opened` in
+    the outbox) with one worker process running on RabbitMQ, and time until every alert of it
+    is delivered: the ledger, the deliveries, the in-app notifications, the email files."""
+    import atexit
+    import signal
+    import threading
+    from uuid import uuid4
+
+    import psycopg
+
+    from benchmarks import run as bench
+
+    atexit.register(bench._cleanup)
+    signal.signal(signal.SIGTERM, bench._on_term)
+    urls = _data(args)
+    outdir = _outdir("fanout")
+    load_start = _loadavg()
+    with psycopg.connect(urls.owner, autocommit=True) as conn:
+        owner, pet, extra, expected = _fanout_arrange(conn, args.alerted, args.radius_km)
+    print(f"{expected:,} users qualify ({extra:,} added by this step); starting one worker", flush=True)
+    queues = (f"geobench-{uuid4().hex[:8]}-events", f"geobench-{uuid4().hex[:8]}-notifications")
+    outbox_dir = outdir / "outbox"
+    env = {
+        **bench.base_environment(),
+        "PYTHONUNBUFFERED": "1",
+        "TAILTRACKER_ENV": "production",
+        "TAILTRACKER_JWT_KEYS": "bench:" + os.urandom(36).hex(),
+        "TAILTRACKER_DATABASE_URL": urls.app,
+        "TAILTRACKER_MIGRATION_DATABASE_URL": urls.owner,
+        "TAILTRACKER_BROKER_URL": args.amqp_url,
+        "TAILTRACKER_CACHE_URL": "memory://",
+        "TAILTRACKER_EMBEDDED_WORKER": "false",
+        "TAILTRACKER_EMAIL_URL": f"file://{outbox_dir}",
+        "TAILTRACKER_VAR_DIR": str(outdir / "var"),
+        "TAILTRACKER_LOG_LEVEL": "WARNING",
+    }
+    worker = bench._spawn(
+        [sys.executable, "-c", _WORKER, *queues, str(args.threads)], env, outdir / "worker.log"
+    )
+    peak = {"rss": 0}
+    stop = threading.Event()
+
+    def sample_rss() -> None:
+        while not stop.wait(0.5):
+            peak["rss"] = max(peak["rss"], bench._status(worker.pid).get("VmRSS", 0))
+
+    threading.Thread(target=sample_rss, daemon=True).start()
+    time.sleep(args.settle)  # the worker connects and declares its queues
+    if worker.poll() is not None:
+        raise SystemExit(f"the worker exited: see {outdir / 'worker.log'}")
+    from entrypoints.bootstrap import Settings, build
+    from tailtracker_core.model.geo import GeoPoint
+    from tailtracker_core.usecases import lost_found
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        container = build(Settings.from_env())
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    deps = container.deps
+    cpu0 = bench._cpu_ticks(worker.pid)
+    report = lost_found.open_lost_report(
+        deps,
+        owner,
+        pet,
+        deps.clock.now() - timedelta(hours=1),
+        GeoPoint(*FANOUT_CENTRE),
+        args.radius_km,
+        "geobench fan-out",
+    )
+    committed = datetime.now(UTC)
+    t0 = time.monotonic()
+    container.close()
+    subject = f"lost_pet_alert:{report.id}"
+    progress: list[dict[str, Any]] = []
+    done = None
+    with psycopg.connect(urls.owner, autocommit=True) as conn:
+        while time.monotonic() - t0 < args.timeout:
+            row = conn.execute(_PROGRESS, {"r": report.id, "s": subject}).fetchone()
+            claimed, deliveries, sent, given_up, notes = row[:5]
+            progress.append(
+                {
+                    "t": round(time.monotonic() - t0, 2),
+                    "ledger": claimed,
+                    "deliveries": deliveries,
+                    "sent": sent,
+                    "notifications": notes,
+                }
+            )
+            if claimed >= expected and deliveries and sent + given_up >= deliveries:
+                done = row
+                break
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited: see {outdir / 'worker.log'}")
+            time.sleep(0.25)
+        observed_s = time.monotonic() - t0
+        if done is None:
+            done = conn.execute(_PROGRESS, {"r": report.id, "s": subject}).fetchone()
+        channels = dict(
+            conn.execute(
+                "SELECT channel || ':' || status, count(*) FROM deliveries WHERE subject = %s GROUP BY 1",
+                (subject,),
+            ).fetchall()
+        )
+    worker_cpu = (bench._cpu_ticks(worker.pid) - cpu0) / bench.CLK_TCK
+    stop.set()
+    bench._stop(worker)
+    claimed, deliveries, sent, given_up, notes, last_claim, last_delivery_row, last_sent, last_note = done
+
+    def after(ts: datetime | None) -> float | None:
+        return round((ts - committed).total_seconds(), 2) if ts else None
+
+    emails = sum(1 for _ in outbox_dir.rglob("*") if _.is_file()) if outbox_dir.exists() else 0
+    result = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": _command(args),
+        "load_start": load_start,
+        "load_end": _loadavg(),
+        "report_id": str(report.id),
+        "radius_km": args.radius_km,
+        "expected": expected,
+        "extra_users": extra,
+        "threads": args.threads,
+        "complete": claimed >= expected and sent + given_up >= deliveries > 0,
+        "observed_s": round(observed_s, 2),
+        "ledger": claimed,
+        "deliveries": deliveries,
+        "sent": sent,
+        "given_up": given_up,
+        "notifications": notes,
+        "emails": emails,
+        "channels": channels,
+        "last_claim_s": after(last_claim),
+        "last_delivery_row_s": after(last_delivery_row),
+        "last_sent_s": after(last_sent),
+        "last_notification_s": after(last_note),
+        "worker_cpu_s": round(worker_cpu, 2),
+        "worker_peak_rss_mb": round(peak["rss"] / 1024, 1),
+        "progress": progress,
+    }
+    (outdir / "report.json").write_text(json.dumps(result, indent=2, default=str))
+    section = render_fanout(result)
+    (outdir / "report.md").write_text(section + "\n")
+    print(section)
+    if not args.no_doc:
+        write_section("fanout", section, args.doc)
+    print(f"raw results in {outdir.relative_to(ROOT)}")
+    return result
+
+
+def render_fanout(r: dict[str, Any]) -> str:
+    last = r["last_sent_s"] if r["last_sent_s"] is not None else r["observed_s"]
+    ok = r["complete"] and last <= FANOUT_TARGET_S
+    marks = [(p["t"], p) for p in r["progress"]]
+    halfway = next((t for t, p in marks if p["ledger"] >= r["expected"]), None)
+    lines = [
+        f"Measured {r['date']} with `{r['command']}`; load average {r['load_start']} at the start, "
+        f"{r['load_end']} at the end.",
+        "",
+        f"One report at central Berlin, radius {r['radius_km']:g} km: {r['expected']:,} users qualify "
+        f"({r['extra_users']:,} of them added by the step). One worker process, {r['threads']} threads, "
+        "RabbitMQ, email through the file sender.",
+        "",
+        "| From the report's commit to | seconds |",
+        "|---|---:|",
+        f"| the last ledger claim (every recipient chosen; first seen complete by polling: "
+        f"{halfway if halfway is not None else '-'} s) | {r['last_claim_s']} |",
+        f"| the last delivery row enqueued | {r['last_delivery_row_s']} |",
+        f"| the last in-app notification written | {r['last_notification_s']} |",
+        f"| **the last delivery sent** (in-app or email) | **{r['last_sent_s']}** |",
+        "",
+        f"Counts: {r['ledger']:,} alerts claimed, {r['deliveries']:,} deliveries "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(r['channels'].items()))}), "
+        f"{r['notifications']:,} in-app notifications, {r['emails']:,} email files. Worker: "
+        f"{r['worker_cpu_s']} CPU seconds, peak RSS {r['worker_peak_rss_mb']} MB.",
+        "",
+        f"Target: every alert out within {FANOUT_TARGET_S:g} s: {last} s, {'met' if ok else '**missed**'}.",
+    ]
+    return "\n".join(lines)
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -454,6 +758,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     h.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="the API's cache")
     h.add_argument("--api-port", type=int, default=8181)
     h.add_argument("--baseline-port", type=int, default=8182)
+    f = sub.add_parser("fanout", help="one report alerting --alerted users, one worker process, RabbitMQ")
+    f.add_argument("--alerted", type=int, default=10_000, help="users the report alerts (default 10,000)")
+    f.add_argument("--radius-km", type=float, default=5.0, help="the report's radius")
+    f.add_argument("--threads", type=int, default=4, help="worker threads (the worker's default: 4)")
+    f.add_argument("--amqp-url", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+    f.add_argument("--settle", type=float, default=3.0, help="seconds for the worker to start")
+    f.add_argument("--timeout", type=float, default=300.0, help="give up after this many seconds")
     a = p.parse_args(argv)
     a.argv = argv
     return a
@@ -461,7 +772,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    {"search": search, "http": http}[args.step](args)
+    {"search": search, "http": http, "fanout": fanout}[args.step](args)
     return 0
 
 
