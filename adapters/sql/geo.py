@@ -3,7 +3,7 @@
 - PostgreSQL: PostGIS. Open reports through `tt_nearby_open_reports` (SECURITY DEFINER: any
   caller may search, it returns ids and points only), `ST_DWithin` on the generated
   `geography` column with its partial GiST index, nearest first by `<->` (a KNN walk of the
-  index that stops at the limit, migration 0008; ties are settled here, by id).
+  index that stops at the limit, migration 0009; ties are settled here, by id).
   Alert candidates: `users.alert_location` (generated, GiST), `ST_DWithin`, by user id.
 - SQLite: a bounding box (`model.geo.bbox`: two lon ranges across the antimeridian, every
   longitude near a pole) on the indexed lat/lon columns.
@@ -93,7 +93,7 @@ class SqlGeoIndex:
                 hits = _exact(point, radius_km, ((r.id, r.lat, r.lon) for r in rows))
                 if len(rows) < fetch:
                     return hits[:limit]  # every report within the radius (plus slack) was seen
-                # Rows come nearest first by PostGIS's sphere (ties in no order: migration 0008);
+                # Rows come nearest first by PostGIS's sphere (ties in no order: migration 0009);
                 # a row left out is at least as far as the last one. The page is complete when
                 # that row is clearly beyond the last hit kept, so no tie at the cut is lost.
                 last = distance_km(point, GeoPoint(rows[-1].lat, rows[-1].lon))

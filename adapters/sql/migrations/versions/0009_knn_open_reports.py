@@ -15,8 +15,8 @@ with per-function settings (`enable_sort`, `enable_bitmapscan` off; `jit` off, b
 pinned plan's cost estimate would otherwise start JIT compilation, 35 ms). The settings
 apply only while the function runs. Same signature, grants kept (CREATE OR REPLACE).
 
-Revision ID: 0008_knn_open_reports
-Revises: 0007_lost_pet_alerts
+Revision ID: 0009_knn_open_reports
+Revises: 0008_file_keys
 Create Date: 2026-11-25
 """
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008_knn_open_reports"
-down_revision = "0007_lost_pet_alerts"
+revision = "0009_knn_open_reports"
+down_revision = "0008_file_keys"
 branch_labels = None
 depends_on = None
 
