@@ -12,6 +12,7 @@ from attrs import frozen
 
 from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
+from tailtracker_core.model.care import CareCompletion, CareSchedule
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.files import FileKind, MediaType, StoredFile
@@ -24,18 +25,24 @@ from tailtracker_core.model.lost_found import (
     Sighting,
 )
 from tailtracker_core.model.matching import LostPet, Match
+from tailtracker_core.model.medical import MedicalRecord
 from tailtracker_core.model.notifications import Delivery, DueDelivery, Notification
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.reminders import NotificationPreferences
 from tailtracker_core.model.roles import Role
 from tailtracker_core.model.subscriptions import Subscription
 from tailtracker_core.model.tiers import Tier
+from tailtracker_core.model.vaccines import Vaccination
 
 __all__ = [
     "AccessClaims",
     "AlertLedger",
     "BlobNotFound",
     "Cache",
+    "CareScheduleRepository",
+    "DueCursor",
+    "MedicalRecordRepository",
+    "VaccinationRepository",
     "Clock",
     "ConsentRepository",
     "DeliveryRepository",
@@ -516,6 +523,103 @@ class GeoIndex(Protocol):
 
     def remove(self, report_id: UUID) -> None:
         """A report was found or closed (cache adapters drop it; idempotent)."""
+
+
+# --- care and health (docs/care.md) -----------------------------------------------------------
+
+
+@frozen
+class DueCursor:
+    """A row whose reminder cursor has come: what the reminder scheduler needs to load it."""
+
+    id: UUID
+    pet_id: UUID
+    family_id: UUID
+    next_fire_at: datetime  # aware, UTC
+
+
+class VaccinationRepository(Protocol):
+    """Doses of a pet. Each row carries `next_fire_at`, the reminder cursor (model/cursors.py),
+    set by the use cases on every change and moved on by the scheduler with `advance`."""
+
+    def add(self, dose: Vaccination, family_id: UUID, next_fire_at: datetime | None) -> None: ...
+
+    def get(self, dose_id: UUID) -> Vaccination | None: ...
+
+    def save(self, dose: Vaccination) -> None:
+        """Store a changed dose whose `version` is one above the stored one; Conflict otherwise.
+        The cursor is left alone (set it with `advance`)."""
+        ...
+
+    def delete(self, dose_id: UUID) -> None: ...
+
+    def for_pet(self, pet_id: UUID) -> list[Vaccination]:
+        """Every dose of the pet, in id order (a pet has tens at most)."""
+        ...
+
+    def next_fire_at(self, dose_id: UUID) -> datetime | None: ...
+
+    def advance(self, dose_id: UUID, next_fire_at: datetime | None) -> None:
+        """Move the dose's cursor (None: nothing more to remind)."""
+        ...
+
+    def due(self, before: datetime, limit: int) -> list[DueCursor]:
+        """Doses whose cursor is at or before `before`, earliest first, at most `limit`."""
+        ...
+
+
+class MedicalRecordRepository(Protocol):
+    def add(self, record: MedicalRecord, family_id: UUID) -> None: ...
+
+    def get(self, record_id: UUID) -> MedicalRecord | None: ...
+
+    def save(self, record: MedicalRecord) -> None:
+        """Optimistic: `version` one above the stored one; Conflict otherwise."""
+        ...
+
+    def delete(self, record_id: UUID) -> None: ...
+
+    def list_for_pet(self, pet_id: UUID, after: UUID | None, limit: int) -> list[MedicalRecord]:
+        """The pet's records in id order, after the cursor id when one is given."""
+        ...
+
+
+class CareScheduleRepository(Protocol):
+    """Care schedules with their reminder cursor, and the completions of their occurrences."""
+
+    def add(self, schedule: CareSchedule, family_id: UUID, next_fire_at: datetime | None) -> None: ...
+
+    def get(self, schedule_id: UUID) -> CareSchedule | None: ...
+
+    def save(self, schedule: CareSchedule, next_fire_at: datetime | None) -> None:
+        """Optimistic: `version` one above the stored one; Conflict otherwise. Sets the cursor."""
+        ...
+
+    def delete(self, schedule_id: UUID) -> None:
+        """Delete the schedule with its completions."""
+        ...
+
+    def for_pet(self, pet_id: UUID) -> list[CareSchedule]:
+        """Every schedule of the pet, in id order."""
+        ...
+
+    def next_fire_at(self, schedule_id: UUID) -> datetime | None: ...
+
+    def advance(self, schedule_id: UUID, next_fire_at: datetime | None) -> None: ...
+
+    def due(self, before: datetime, limit: int) -> list[DueCursor]:
+        """Schedules whose cursor is at or before `before`, earliest first, at most `limit`."""
+        ...
+
+    def add_completion(self, completion: CareCompletion) -> CareCompletion:
+        """Store the completion unless its (schedule, occurrence key) is already completed;
+        return the stored one either way (the first completion wins, never a duplicate)."""
+        ...
+
+    def completions(
+        self, schedule_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> list[CareCompletion]:
+        """Completions of these schedules whose occurrence starts in [start, end), by start."""
         ...
 
 
@@ -668,6 +772,9 @@ class UnitOfWork(Protocol):
     notification_preferences: NotificationPreferenceRepository
     email_suppressions: EmailSuppressionRepository
     files: FileRepository
+    vaccinations: VaccinationRepository
+    medical_records: MedicalRecordRepository
+    care_schedules: CareScheduleRepository
 
     def __enter__(self) -> Self: ...
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from attrs import define, field
 
 from adapters.memory.alerts import MemoryAlertLedger
+from adapters.memory.care import CareData, MemoryCareSchedules, MemoryMedicalRecords, MemoryVaccinations
 from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
 from adapters.memory.notifications import (
     MemoryDeliveries,
@@ -63,6 +64,7 @@ class _Data:
     notifications: dict[UUID, Any] = field(factory=dict)
     notification_preferences: dict[UUID, Any] = field(factory=dict)
     email_suppressions: dict[str, Any] = field(factory=dict)
+    care: CareData = field(factory=CareData)
 
 
 class MemoryStore:
@@ -148,6 +150,7 @@ class _Families:
         for pet_id in gone_pets:
             del self.d.pets[pet_id]
         _drop_lost_reports_of(self.d, gone_pets)
+        self.d.care.forget_pets(gone_pets)
         for inv_id in [i.id for i in self.d.invitations.values() if i.family_id == family_id]:
             del self.d.invitations[inv_id]
         for file_id in [f.id for f in self.d.files.values() if f.family_id == family_id]:
@@ -229,6 +232,7 @@ class _Pets:
         _drop_lost_reports_of(self.d, {pet_id})
         for file_id in [f.id for f in self.d.files.values() if f.pet_id == pet_id]:
             del self.d.files[file_id]
+        self.d.care.forget_pets([pet_id])
 
     def count_in_family(self, family_id: UUID) -> int:
         return sum(1 for p in self.d.pets.values() if p.family_id == family_id)
@@ -378,6 +382,9 @@ class MemoryUnitOfWork:
         self.notification_preferences = MemoryNotificationPreferences(self._work)
         self.email_suppressions = MemoryEmailSuppressions(self._work)
         self.files = _Files(self._work)
+        self.vaccinations = MemoryVaccinations(self._work.care)
+        self.medical_records = MemoryMedicalRecords(self._work.care)
+        self.care_schedules = MemoryCareSchedules(self._work.care)
 
     def __exit__(
         self,

@@ -32,6 +32,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
 __all__ = [
+    "care_completions",
+    "care_schedules",
+    "medical_records",
+    "vaccinations",
     "consent_records",
     "deliveries",
     "email_suppressions",
@@ -290,4 +294,87 @@ email_suppressions = Table(
     Column("email_key", String(254), primary_key=True),
     Column("reason", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# --- care and health (docs/care.md); every row names its pet and the pet's family -------------
+
+_NOT_NULL_CURSOR = text("next_fire_at IS NOT NULL")
+
+vaccinations = Table(
+    "vaccinations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("pet_id", Uuid, ForeignKey("pets.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("vaccine_code", String(40), nullable=False),
+    Column("vaccine_name", String(100), nullable=False),
+    Column("administered_on", Date, nullable=False),
+    Column("next_due_on", Date),
+    Column("lot_number", String(40)),
+    Column("clinic", String(200)),
+    Column("certificate_id", Uuid),
+    Column("version", Integer, nullable=False),
+    Column("next_fire_at", UtcDateTime),
+    Index("ix_vaccinations_pet_id_id", "pet_id", "id"),
+    Index(
+        "ix_vaccinations_next_fire_at",
+        "next_fire_at",
+        sqlite_where=_NOT_NULL_CURSOR,
+        postgresql_where=_NOT_NULL_CURSOR,
+    ),
+)
+
+medical_records = Table(
+    "medical_records",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("pet_id", Uuid, ForeignKey("pets.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("notes", Text),
+    Column("vet", String(200)),
+    Column("file_ids", _JSON, nullable=False),
+    Column("created_by", Uuid, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_medical_records_pet_id_id", "pet_id", "id"),
+)
+
+care_schedules = Table(
+    "care_schedules",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("pet_id", Uuid, ForeignKey("pets.id", ondelete="CASCADE"), nullable=False),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("rrule", Text, nullable=False),
+    Column("dtstart", DateTime(timezone=False), nullable=False),  # local wall time, no zone
+    Column("timezone", String(64), nullable=False),
+    Column("notes", Text),
+    Column("version", Integer, nullable=False),
+    Column("next_fire_at", UtcDateTime),
+    Index("ix_care_schedules_pet_id_id", "pet_id", "id"),
+    Index(
+        "ix_care_schedules_next_fire_at",
+        "next_fire_at",
+        sqlite_where=_NOT_NULL_CURSOR,
+        postgresql_where=_NOT_NULL_CURSOR,
+    ),
+)
+
+care_completions = Table(
+    "care_completions",
+    metadata,
+    Column("schedule_id", Uuid, ForeignKey("care_schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column("occurrence_key", String(100), primary_key=True),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("completed_by", Uuid, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=False),
+    Column("occurs_at", UtcDateTime, nullable=False),
+    Index("ix_care_completions_schedule_occurs", "schedule_id", "occurs_at"),
 )

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, text
 
 from adapters.sql.alerts import SqlAlertLedger
+from adapters.sql.care import SqlCareSchedules, SqlMedicalRecords, SqlVaccinations
 from adapters.sql.files import SqlFiles
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.notifications import (
@@ -72,6 +73,9 @@ class SqlUnitOfWork:
         self.notification_preferences = SqlNotificationPreferences(self._conn)
         self.email_suppressions = SqlEmailSuppressions(self._conn)
         self.files = SqlFiles(self._conn)
+        self.vaccinations = SqlVaccinations(self._conn)
+        self.medical_records = SqlMedicalRecords(self._conn)
+        self.care_schedules = SqlCareSchedules(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

@@ -62,6 +62,7 @@ class CareCompletion:
     occurrence_key: str
     completed_by: UUID
     completed_at: datetime
+    occurs_at: datetime | None = None  # the occurrence's UTC start (stored for range queries)
 
 
 @frozen
@@ -214,6 +215,8 @@ class CareSchedule:
     rrule: str
     dtstart: datetime  # naive local wall time
     timezone: str
+    notes: str | None = None
+    version: int = 1  # optimistic concurrency: each revision is one above the stored one
 
     @classmethod
     def create(
@@ -225,9 +228,11 @@ class CareSchedule:
         rule: str,
         dtstart: datetime,
         timezone: str,
+        notes: str | None = None,
     ) -> CareSchedule:
         """A checked schedule; ValidationFailed naming the field otherwise."""
         title = check_text(title, "title", 100)
+        notes = check_text(notes, "notes", 2000, min_len=0, multiline=True) or None if notes else None
         if dtstart.tzinfo is not None:
             raise ValidationFailed.single("dtstart", "a local wall time, without a UTC offset")
         if dtstart.second or dtstart.microsecond:
@@ -247,7 +252,49 @@ class CareSchedule:
         if first is None or first > dtstart + FIRST_WITHIN or (until is not None and first > until):
             raise ValidationFailed.single("rrule", "never fires, or not within 5 years of dtstart")
         canonical = ";".join(f"{k}={v}" for k, v in parts.items())
-        return cls(schedule_id, pet_id, kind, title, canonical, dtstart, timezone)
+        return cls(schedule_id, pet_id, kind, title, canonical, dtstart, timezone, notes)
+
+    def revise(
+        self,
+        kind: CareKind,
+        title: str,
+        rule: str,
+        dtstart: datetime,
+        timezone: str,
+        notes: str | None,
+    ) -> CareSchedule:
+        """The schedule with these fields, checked as `create` checks them, one version up.
+        A changed time or rule gives new occurrence keys; past completions keep the old ones."""
+        fresh = CareSchedule.create(self.id, self.pet_id, kind, title, rule, dtstart, timezone, notes)
+        return evolve(fresh, version=self.version + 1)
+
+    def next_occurrence(self, after: datetime) -> Occurrence | None:
+        """The first occurrence starting at or after `after` (aware), None when the rule has
+        ended (COUNT, UNTIL) or fires no more before 2101."""
+        if after.tzinfo is None or after.utcoffset() is None:
+            raise ValidationFailed.single("from", "a date-time with a UTC offset")
+        after = after.astimezone(UTC)
+        end = self._end_instant()
+        start = after
+        step = timedelta(days=2)  # dense rules answer from a small window; sparse ones widen it
+        while start <= end:
+            hits = self.occurrences_between(start, start + step)
+            if hits:
+                return hits[0]
+            start, step = start + step, MAX_RANGE
+        return None
+
+    def _end_instant(self) -> datetime:
+        """An instant after which the rule surely fires no more (with the expansion margin)."""
+        tz = ZoneInfo(self.timezone)
+        parts = self._parts()
+        last = datetime(_YEARS[1] + 1, 1, 1)
+        if "UNTIL" in parts:
+            last = min(last, _until_local(parts["UNTIL"], tz))
+        elif "COUNT" in parts:  # at most 10,000 occurrences, counted from DTSTART
+            walls = list(_build(parts, self.dtstart, None))
+            last = walls[-1] if walls else self.dtstart
+        return last.replace(tzinfo=UTC) + _MARGIN
 
     def occurrences_between(self, start: datetime, end: datetime) -> list[Occurrence]:
         """The occurrences starting in [start, end), by start time; the range is at most MAX_RANGE."""
@@ -286,7 +333,7 @@ class CareSchedule:
             raise ValidationFailed.single("occurrence_key", "not an occurrence of this schedule")
         if occ.starts_at > now + EARLY_COMPLETION:
             raise ValidationFailed.single("occurrence_key", "can be completed from 24 hours before it")
-        return CareCompletion(self.id, key, completed_by, now)
+        return CareCompletion(self.id, key, completed_by, now, occ.starts_at)
 
     def _parts(self) -> dict[str, str]:
         return _parse_rule(self.rrule)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
-from attrs import frozen
+from attrs import evolve, frozen
 from dateutil.relativedelta import relativedelta
 
 from tailtracker_core.errors import ValidationFailed
@@ -93,6 +93,7 @@ class Vaccination:
     lot_number: str | None = None
     clinic: str | None = None
     certificate_id: UUID | None = None  # a stored file
+    version: int = 1  # optimistic concurrency: each revision is one above the stored one
 
     @classmethod
     def record(
@@ -121,6 +122,30 @@ class Vaccination:
         return cls(
             dose_id, pet_id, Vaccine(code, name), administered_on, next_due_on, lot, place, certificate_id
         )
+
+    def revise(
+        self,
+        vaccine: Vaccine,
+        administered_on: date,
+        today: date,
+        next_due_on: date | None,
+        lot_number: str | None,
+        clinic: str | None,
+        certificate_id: UUID | None,
+    ) -> Vaccination:
+        """The dose with these fields, checked as `record` checks them, one version up."""
+        fresh = Vaccination.record(
+            self.id,
+            self.pet_id,
+            vaccine,
+            administered_on,
+            today,
+            next_due_on,
+            lot_number,
+            clinic,
+            certificate_id,
+        )
+        return evolve(fresh, version=self.version + 1)
 
     @property
     def code(self) -> str:

@@ -346,7 +346,7 @@ def test_completing_an_occurrence_records_who_and_when_and_marks_it():
     assert gap_day.local_start == datetime(2026, 3, 29, 1, 30)
     who = uuid4()
     done = s.complete(gap_day.key, who, utc(2026, 3, 29, 6))
-    assert done == CareCompletion(SID, gap_day.key, who, utc(2026, 3, 29, 6))
+    assert done == CareCompletion(SID, gap_day.key, who, utc(2026, 3, 29, 6), gap_day.starts_at)
     marked = mark_completed(occ, [done])
     assert [o.completed for o in marked] == [False, True, False]
     assert marked[1].completion == done
