@@ -7,7 +7,9 @@ from datetime import timedelta
 from attrs import field, frozen
 
 from tailtracker_core.model.files import FileRules
+from tailtracker_core.model.reminders import ReminderSettings
 from tailtracker_core.model.tiers import TierTable
+from tailtracker_core.model.vaccines import VaccineSettings
 
 __all__ = ["CoreConfig"]
 
@@ -25,3 +27,5 @@ class CoreConfig:
     files: FileRules = field(factory=FileRules)  # upload limits (docs/files.md)
     # Where links in notifications point (the API's public address; Settings.public_base_url).
     public_base_url: str = "http://127.0.0.1:8000"
+    vaccines: VaccineSettings = field(factory=VaccineSettings)
+    reminders: ReminderSettings = field(factory=ReminderSettings)

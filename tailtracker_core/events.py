@@ -11,6 +11,11 @@ import cattrs
 from attrs import frozen
 
 __all__ = [
+    "CareScheduleChanged",
+    "CareTaskCompleted",
+    "MedicalRecordChanged",
+    "VaccinationChanged",
+    "VaccinationRecorded",
     "ConsentChanged",
     "DeliveryDue",
     "DomainEvent",
@@ -212,6 +217,61 @@ class LostReportResolved(DomainEvent):
     resolved_by: UUID
 
 
+@frozen
+class VaccinationRecorded(DomainEvent):
+    topic = "vaccination.recorded"
+    vaccination_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    vaccine_code: str
+
+
+@frozen
+class VaccinationChanged(DomainEvent):
+    """A dose was edited (`change` = "updated") or deleted ("deleted")."""
+
+    topic = "vaccination.changed"
+    vaccination_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    change: str
+
+
+@frozen
+class MedicalRecordChanged(DomainEvent):
+    """`change`: created, updated or deleted; `file_ids` are the files attached after it (none
+    when deleted), so the files part can tell which ones lost their last reference."""
+
+    topic = "medical_record.changed"
+    record_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    change: str
+    file_ids: tuple[UUID, ...] = ()
+
+
+@frozen
+class CareScheduleChanged(DomainEvent):
+    """`change`: created, updated or deleted (calendar feeds and the reminder scheduler care)."""
+
+    topic = "care_schedule.changed"
+    schedule_id: UUID
+    pet_id: UUID
+    family_id: UUID
+    change: str
+
+
+@frozen
+class CareTaskCompleted(DomainEvent):
+    topic = "care_task.completed"
+    schedule_id: UUID
+    occurrence_key: str
+    pet_id: UUID
+    family_id: UUID
+    completed_by: UUID
+    completed_at: datetime
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.topic: cls
     for cls in (
@@ -234,6 +294,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         FileDeleted,
         LostReportOpened,
         LostReportResolved,
+        VaccinationRecorded,
+        VaccinationChanged,
+        MedicalRecordChanged,
+        CareScheduleChanged,
+        CareTaskCompleted,
     )
 }
 

@@ -18,6 +18,13 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from entrypoints.bootstrap import Container
 
 from .controllers.auth import AuthController
+from .controllers.care import (
+    CareScheduleController,
+    CareTaskController,
+    MedicalRecordController,
+    PetCareController,
+    VaccinationController,
+)
 from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
 from .controllers.files import NO_COMPRESSION, file_controller
@@ -43,6 +50,11 @@ CONTROLLERS = [
     FamilyInvitationController,
     InvitationController,
     PetController,
+    PetCareController,
+    VaccinationController,
+    MedicalRecordController,
+    CareScheduleController,
+    CareTaskController,
     ConsentController,
     LostReportController,
     FoundReportController,

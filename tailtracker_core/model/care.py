@@ -90,7 +90,11 @@ def check_range(start: datetime, end: datetime, max_range: timedelta = MAX_RANGE
     for name, value in (("from", start), ("to", end)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationFailed.single(name, "a date-time with a UTC offset")
-        if not 1900 <= value.astimezone(UTC).year <= 2200:
+        try:
+            year = value.astimezone(UTC).year
+        except OverflowError:  # e.g. 9999-12-31T23:00-14:00
+            year = 0
+        if not 1900 <= year <= 2200:
             raise ValidationFailed.single(name, "a date between 1900 and 2200")
     if end < start:
         raise ValidationFailed.single("to", "must not be before from")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import time
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -400,3 +401,125 @@ def test_a_photo_is_uploaded_fetched_and_deleted(live_server: LiveServer, people
     _expect(gus.delete(f"/v1/pets/{pet['id']}"), 204)
     _expect(gus.get(document["url"]), 404, "not_found")
     wait_until_gone(pet["id"], document["id"])
+
+
+def test_a_puppys_health_and_care(people: Any) -> None:
+    """Add a pet, record vaccines, see suggestions and statuses, create a medication schedule,
+    list the tasks and complete one; a second family member sees it done."""
+    gus = people("Gus")
+    gus.register()
+    family_id = _expect(gus.get("/v1/families"), 200)["items"][0]["id"]
+    today = datetime.now(UTC).date()
+    born = today - timedelta(weeks=14)
+    pup = _expect(
+        gus.post(
+            "/v1/pets",
+            json={"family_id": family_id, "name": "Pip", "species": "dog", "birth_date": born.isoformat()},
+        ),
+        201,
+    )
+    care = f"/v1/pets/{pup['id']}"
+
+    # Vaccines as the certificate says: DHPP at 8 and 12 weeks, the second with its next due date.
+    first = _expect(
+        gus.post(
+            f"{care}/vaccinations",
+            json={
+                "vaccine": "dhpp",
+                "administered_on": (born + timedelta(weeks=8)).isoformat(),
+                "clinic": "Vet Row",
+            },
+        ),
+        201,
+    )
+    second = _expect(
+        gus.post(
+            f"{care}/vaccinations",
+            json={
+                "vaccine": "DHPP",
+                "administered_on": (born + timedelta(weeks=12)).isoformat(),
+                "next_due_on": (born + timedelta(weeks=16)).isoformat(),
+                "lot_number": "A123",
+            },
+        ),
+        201,
+    )
+    assert second["status"] == "due_soon"  # due in two weeks
+    statuses = {v["id"]: v["status"] for v in _expect(gus.get(f"{care}/vaccinations"), 200)["items"]}
+    assert statuses == {first["id"]: "superseded", second["id"]: "due_soon"}
+
+    suggested = _expect(gus.get(f"{care}/vaccinations/suggested"), 200)
+    given = {(p["vaccine"], p["slot"]) for p in suggested["plan"] if p["state"] == "given"}
+    assert given == {("dhpp", "8 weeks"), ("dhpp", "12 weeks")}
+    next_dhpp = next(i for i in suggested["items"] if i["vaccine"] == "dhpp")
+    assert (next_dhpp["slot"], next_dhpp["due_on"]) == ("16 weeks", (born + timedelta(weeks=16)).isoformat())
+    rabies = next(i for i in suggested["items"] if i["vaccine"] == "rabies")
+    assert (rabies["slot"], rabies["status"]) == ("12 weeks", "overdue")
+    assert date.fromisoformat(rabies["due_on"]) == born + timedelta(weeks=12)
+
+    # A medical record, then a twice-daily medication in the owner's timezone (Europe/London).
+    _expect(
+        gus.post(
+            f"{care}/medical-records",
+            json={
+                "kind": "visit",
+                "occurred_on": today.isoformat(),
+                "title": "Puppy check",
+                "vet": "Dr. Vale",
+            },
+        ),
+        201,
+    )
+    pill = _expect(
+        gus.post(
+            f"{care}/care-schedules",
+            json={
+                "kind": "medication",
+                "title": "Dewormer",
+                "rrule": "FREQ=DAILY;BYHOUR=8,20;COUNT=10",
+                "starts_at": f"{today - timedelta(days=1)}T08:00",
+            },
+        ),
+        201,
+    )
+    assert pill["timezone"] == "Europe/London"
+    window = {
+        "from": f"{today - timedelta(days=1)}T00:00:00Z",
+        "to": f"{today + timedelta(days=1)}T00:00:00Z",
+    }
+    tasks = _expect(gus.get(f"{care}/care-tasks", params=window), 200)["items"]
+    assert [t["occurrence"][11:16] for t in tasks] == ["08:00", "20:00", "08:00", "20:00"]
+    assert not any(t["completed"] for t in tasks)
+
+    done = _expect(gus.post(f"/v1/care-tasks/{pill['id']}/{tasks[0]['occurrence']}/complete"), 200)
+    assert done["completed"] is True
+    assert done["completed_by"] == gus.user_id
+    again = _expect(gus.post(f"/v1/care-tasks/{pill['id']}/{tasks[0]['occurrence']}/complete"), 200)
+    assert again["completed_at"] == done["completed_at"]
+    after = _expect(gus.get(f"{care}/care-tasks", params=window), 200)["items"]
+    assert [t["completed"] for t in after] == [True, False, False, False]
+
+    # Bad input is a clear 422, and strangers see nothing.
+    _expect(
+        gus.get(f"{care}/care-tasks", params={"from": window["to"], "to": window["from"]}),
+        422,
+        "validation_error",
+    )
+    _expect(
+        gus.post(
+            f"{care}/care-schedules",
+            json={
+                "kind": "feeding",
+                "title": "x",
+                "rrule": "FREQ=DAILY",
+                "starts_at": "2026-01-01T08:00",
+                "timezone": "Nowhere/City",
+            },
+        ),
+        422,
+        "validation_error",
+    )
+    stranger = people("Hal")
+    stranger.register()
+    _expect(stranger.get(f"{care}/vaccinations"), 404, "not_found")
+    _expect(stranger.post(f"/v1/care-tasks/{pill['id']}/{tasks[1]['occurrence']}/complete"), 404, "not_found")

@@ -1,8 +1,9 @@
 """Property-based fuzzing of the live API against the committed contract, docs/openapi.json.
 
 Schemathesis generates requests (valid and invalid) for every operation under /v1 of auth,
-me (consents included), families, invitations, pets, lost and found and notifications, sends
-them over real HTTP to a server of its own (conftest.py, `fuzz_server`) as a signed-in user, and checks:
+me (consents included), families, invitations, pets, files, lost and found, notifications and
+health and care, sends them over real HTTP to a server of its own (`fuzz_server`,
+conftest.py) as a signed-in user, and checks:
 
 - no 5xx, whatever the input (`not_a_server_error`);
 - the status code, the content type and the body are those the document declares for that
@@ -52,7 +53,7 @@ MAX_EXAMPLES = int(
 PASSWORD = "fuzzing the pets 4 ever"
 COVERED = (
     r"^/v1/(auth|me|families|invitations|pets|files|lost-reports|found-reports|notifications"
-    r"|notification-preferences)(/|$)"
+    r"|notification-preferences|vaccinations|medical-records|care-schedules|care-tasks)(/|$)"
 )
 EXCLUDED = [("POST", "/v1/auth/logout")]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -70,7 +71,8 @@ for method, path in EXCLUDED:
 # Ids of real resources of the signed-in user, filled in by the `fuzz_user` fixture before any
 # case is generated (generation happens inside the test, after the fixtures ran).
 REAL_IDS: dict[str, str] = {}
-_PROTECTED = {"family_id", "pet_id", "file_id"}  # a DELETE ending in these keeps generated ids
+# A DELETE ending in these keeps generated ids.
+_PROTECTED = {"family_id", "pet_id", "file_id", "vaccination_id", "medical_record_id", "schedule_id"}
 
 
 def _real_path_parameters(method: str, path: str, generated: dict[str, Any]) -> dict[str, Any] | None:
@@ -154,6 +156,27 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
                 },
             )
         )
+        care = f"/v1/pets/{pet['id']}"
+        dose = ok(
+            http.post(f"{care}/vaccinations", json={"vaccine": "rabies", "administered_on": "2026-01-05"})
+        )
+        record = ok(
+            http.post(
+                f"{care}/medical-records",
+                json={"kind": "visit", "occurred_on": "2026-01-05", "title": "Check-up"},
+            )
+        )
+        schedule = ok(
+            http.post(
+                f"{care}/care-schedules",
+                json={
+                    "kind": "medication",
+                    "title": "Pill",
+                    "rrule": "FREQ=DAILY",
+                    "starts_at": "2026-01-01T08:00",
+                },
+            )
+        )
         history = ok(http.get("/v1/me/consents/history"))
         records = history["items"] if isinstance(history, dict) else history
     REAL_IDS.update(
@@ -165,6 +188,10 @@ def fuzz_user(fuzz_server: LiveServer) -> dict[str, str]:
             "token": invitation["token"],
             "file_id": photo["id"],
             "report_id": lost["id"],
+            "vaccination_id": dose["id"],
+            "medical_record_id": record["id"],
+            "schedule_id": schedule["id"],
+            "occurrence": "2026-01-02T08:00:00",
         }
     )
     if records:
