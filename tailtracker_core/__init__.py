@@ -22,6 +22,7 @@ from tailtracker_core.events import EVENT_TYPES, DomainEvent, event_from_json, e
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.care import CareCompletion, CareKind, CareSchedule, Occurrence, mark_completed
 from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose, current_consents
+from tailtracker_core.model.cursors import care_next_fire_at, vaccination_cursors, vaccination_next_fire_at
 from tailtracker_core.model.families import Family, Invitation, InvitationState, Membership
 from tailtracker_core.model.geo import BoundingBox, GeoPoint, bbox, distance_km, rounded
 from tailtracker_core.model.lost_found import (
@@ -43,6 +44,7 @@ from tailtracker_core.model.matching import (
     match_found_report,
     match_lost_report,
 )
+from tailtracker_core.model.medical import MedicalRecord, MedicalRecordKind
 from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.notifications import (
     Delivery,
@@ -94,6 +96,11 @@ __all__ = [
     "CareCompletion",
     "CareKind",
     "CareSchedule",
+    "MedicalRecord",
+    "MedicalRecordKind",
+    "care_next_fire_at",
+    "vaccination_cursors",
+    "vaccination_next_fire_at",
     "Category",
     "Channel",
     "Conflict",
