@@ -48,6 +48,7 @@ from tailtracker_core.model.vaccines import (
 from tailtracker_core.policy import require
 from tailtracker_core.ports import UnitOfWork
 from tailtracker_core.usecases.deps import UNSET, Deps, Unset
+from tailtracker_core.usecases.files import check_attachments
 
 __all__ = [
     "CareTask",
@@ -190,6 +191,8 @@ def record_vaccination(deps: Deps, actor: UUID, pet_id: UUID, draft: Vaccination
         raise _renamed(exc, _VACCINE_FIELDS) from None
     with deps.uow(actor) as uow:
         pet = _pet(uow, pet_id, actor, Action.EDIT)
+        if dose.certificate_id is not None:
+            check_attachments(uow, pet.id, [dose.certificate_id], "certificate_id")
         before = uow.vaccinations.for_pet(pet.id)
         after = [*before, dose]
         uow.vaccinations.add(dose, pet.family_id, None)
@@ -249,6 +252,8 @@ def update_vaccination(
             )
         except ValidationFailed as exc:
             raise _renamed(exc, _VACCINE_FIELDS) from None
+        if "certificate_id" in given and revised.certificate_id is not None:
+            check_attachments(uow, pet.id, [revised.certificate_id], "certificate_id")
         before = uow.vaccinations.for_pet(pet.id)
         after = [revised if d.id == dose.id else d for d in before]
         uow.vaccinations.save(revised)
@@ -332,6 +337,7 @@ def create_medical_record(deps: Deps, actor: UUID, pet_id: UUID, draft: MedicalR
     )
     with deps.uow(actor) as uow:
         pet = _pet(uow, pet_id, actor, Action.EDIT)
+        check_attachments(uow, pet.id, record.file_ids, "file_ids")
         uow.medical_records.add(record, pet.family_id)
         uow.record(MedicalRecordChanged(record.id, pet.id, pet.family_id, "created", record.file_ids))
         uow.commit()
@@ -382,6 +388,8 @@ def update_medical_record(
             g.get("vet", record.vet),  # type: ignore[arg-type]
             g.get("file_ids", record.file_ids),  # type: ignore[arg-type]
         )
+        if "file_ids" in g:
+            check_attachments(uow, pet.id, revised.file_ids, "file_ids")
         uow.medical_records.save(revised)
         uow.record(MedicalRecordChanged(record.id, pet.id, pet.family_id, "updated", revised.file_ids))
         uow.commit()

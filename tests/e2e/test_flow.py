@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LiveServer
+from tests.fixtures import files as samples
 
 PASSWORD = "correct horse battery staple 42"
 OUTBOX_TIMEOUT_S = 10.0
@@ -457,8 +458,15 @@ def test_a_puppys_health_and_care(people: Any) -> None:
     assert (rabies["slot"], rabies["status"]) == ("12 weeks", "overdue")
     assert date.fromisoformat(rabies["due_on"]) == born + timedelta(weeks=12)
 
-    # A medical record, then a twice-daily medication in the owner's timezone (Europe/London).
-    _expect(
+    # The certificate goes up as a document and is attached to the dose and to a medical record.
+    certificate = _expect(
+        gus.post(f"{care}/documents", files={"file": ("dhpp.pdf", samples.pdf(), "application/pdf")}), 201
+    )
+    attached = _expect(
+        gus.patch(f"/v1/vaccinations/{second['id']}", json={"certificate_id": certificate["id"]}), 200
+    )
+    assert attached["certificate_id"] == certificate["id"]
+    visit = _expect(
         gus.post(
             f"{care}/medical-records",
             json={
@@ -466,10 +474,14 @@ def test_a_puppys_health_and_care(people: Any) -> None:
                 "occurred_on": today.isoformat(),
                 "title": "Puppy check",
                 "vet": "Dr. Vale",
+                "file_ids": [certificate["id"]],
             },
         ),
         201,
     )
+    assert visit["file_ids"] == [certificate["id"]]
+
+    # A twice-daily medication in the owner's timezone (Europe/London).
     pill = _expect(
         gus.post(
             f"{care}/care-schedules",

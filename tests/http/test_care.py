@@ -12,6 +12,7 @@ import pytest
 
 from tailtracker_core.model.subscriptions import Subscription, SubscriptionStatus
 from tailtracker_core.model.tiers import Tier
+from tests.fixtures import files as samples
 
 from .problems import assert_problem
 
@@ -34,6 +35,13 @@ def pet(alice: Any) -> str:
         "birth_date": (TODAY - timedelta(weeks=13)).isoformat(),
     }
     response = alice.post("/v1/pets", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _document(account: Any, pet_id: str, name: str = "certificate.pdf") -> str:
+    files = {"file": (name, samples.pdf(), "application/pdf")}
+    response = account.post(f"/v1/pets/{pet_id}/documents", files=files)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -167,7 +175,7 @@ def test_no_suggestions_without_a_birth_date(alice: Any) -> None:
 
 
 def test_medical_records_crud(alice: Any, pet: str) -> None:
-    files = [str(uuid.uuid4()), str(uuid.uuid4())]
+    files = [_document(alice, pet, "lab.pdf"), _document(alice, pet, "invoice.pdf")]
     made = alice.post(
         f"/v1/pets/{pet}/medical-records",
         json={
@@ -459,3 +467,49 @@ def test_deleting_the_pet_deletes_its_care(alice: Any, pet: str) -> None:
     assert_problem(alice.get(f"/v1/care-schedules/{s['id']}"), 404, "not_found")
     assert_problem(alice.get(f"/v1/pets/{pet}/care-tasks"), 404, "not_found")
     assert date.fromisoformat(dose["administered_on"]) == date(2026, 1, 1)
+
+
+def test_attachments_must_be_files_of_the_same_pet(alice: Any, bob: Any, pet: str) -> None:
+    """Certificates and record attachments are stored files of this very pet (docs/files.md)."""
+    mine = _document(alice, pet)
+    other_pet = alice.post(
+        "/v1/pets", json={"family_id": alice.personal_family(), "name": "Other", "species": "cat"}
+    )
+    theirs = _document(alice, other_pet.json()["id"])
+    bobs_pet = bob.post(
+        "/v1/pets", json={"family_id": bob.personal_family(), "name": "Bobby", "species": "dog"}
+    )
+    strangers = _document(bob, bobs_pet.json()["id"])
+    dose = {"vaccine": "rabies", "administered_on": "2026-01-01"}
+    for foreign in (theirs, strangers, str(uuid.uuid4())):
+        refused = alice.post(f"/v1/pets/{pet}/vaccinations", json={**dose, "certificate_id": foreign})
+        assert_problem(refused, 422, "validation_error", "certificate_id")
+        record = {"kind": "lab", "occurred_on": "2026-01-01", "title": "Bloods", "file_ids": [mine, foreign]}
+        assert_problem(
+            alice.post(f"/v1/pets/{pet}/medical-records", json=record), 422, "validation_error", "file_ids"
+        )
+    assert alice.get(f"/v1/pets/{pet}/vaccinations").json()["items"] == []
+    assert alice.get(f"/v1/pets/{pet}/medical-records").json()["items"] == []
+
+    made = alice.post(f"/v1/pets/{pet}/vaccinations", json={**dose, "certificate_id": mine})
+    assert made.status_code == 201, made.text
+    assert made.json()["certificate_id"] == mine
+    moved = alice.patch(f"/v1/vaccinations/{made.json()['id']}", json={"certificate_id": theirs})
+    assert_problem(moved, 422, "validation_error", "certificate_id")
+    cleared = alice.patch(f"/v1/vaccinations/{made.json()['id']}", json={"certificate_id": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["certificate_id"] is None
+
+    record = alice.post(
+        f"/v1/pets/{pet}/medical-records",
+        json={"kind": "lab", "occurred_on": "2026-01-01", "title": "Bloods", "file_ids": [mine]},
+    ).json()
+    assert record["file_ids"] == [mine]
+    bad = alice.patch(f"/v1/medical-records/{record['id']}", json={"file_ids": [strangers]})
+    assert_problem(bad, 422, "validation_error", "file_ids")
+    assert alice.get(f"/v1/medical-records/{record['id']}").json()["file_ids"] == [mine]
+    # Editing something else keeps the attachments without checking them again.
+    assert (
+        alice.patch(f"/v1/medical-records/{record['id']}", json={"title": "Bloods, fasting"}).status_code
+        == 200
+    )
