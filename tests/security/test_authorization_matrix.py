@@ -26,13 +26,11 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "rename family": (200, 403, 403, 404),
     "change a role": (200, 403, 403, 404),
     "delete family": (204, 403, 403, 404),
-<<<<<<< HEAD
     "list photos": (200, 200, 200, 404),
     "read a file": (200, 200, 200, 404),
     "upload a photo": (201, 201, 403, 404),
     "upload a document": (201, 201, 403, 404),
     "delete a file": (204, 204, 403, 404),
-=======
     # health and care (docs/care.md): owners and members write, viewers read
     "list vaccinations": (200, 200, 200, 404),
     "read vaccination": (200, 200, 200, 404),
@@ -52,7 +50,6 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "delete care schedule": (204, 204, 403, 404),
     "list care tasks": (200, 200, 200, 404),
     "complete care task": (200, 200, 403, 404),
->>>>>>> 175e9ed (Care and health over HTTP: vaccinations with status and suggestions, medical records, care schedules, care tasks and completion; role matrix, e2e flow and fuzzing cover them)
 }
 CARE_DAY = "2026-01-02T08:00:00"
 
@@ -73,14 +70,10 @@ def world(http_container: Any, new_account: Any) -> dict[str, Any]:
         ).json()["token"]
         assert person.post(f"/v1/invitations/{token}/accept").status_code == 200
     pet = owner.post("/v1/pets", json={"family_id": family, "name": "Rex", "species": "dog"}).json()["id"]
-<<<<<<< HEAD
     photo = owner.post(
         f"/v1/pets/{pet}/photos", files={"file": ("rex.png", samples.png((32, 32)), "image/png")}
     )
     assert photo.status_code == 201, photo.text
-    people = {"owner": owner, "member": member, "viewer": viewer, "outsider": outsider}
-    return {**people, "family": family, "pet": pet, "file": photo.json()["id"]}
-=======
     care = f"/v1/pets/{pet}"
     dose = owner.post(f"{care}/vaccinations", json={"vaccine": "rabies", "administered_on": "2026-01-05"})
     record = owner.post(
@@ -92,8 +85,7 @@ def world(http_container: Any, new_account: Any) -> dict[str, Any]:
     )
     people = {"owner": owner, "member": member, "viewer": viewer, "outsider": outsider}
     ids = {"dose": dose.json()["id"], "record": record.json()["id"], "schedule": schedule.json()["id"]}
-    return {**people, "family": family, "pet": pet, **ids}
->>>>>>> 175e9ed (Care and health over HTTP: vaccinations with status and suggestions, medical records, care schedules, care tasks and completion; role matrix, e2e flow and fuzzing cover them)
+    return {**people, "family": family, "pet": pet, "file": photo.json()["id"], **ids}
 
 
 def _act(action: str, who: Any, w: dict[str, Any]) -> Any:
@@ -120,7 +112,6 @@ def _act(action: str, who: Any, w: dict[str, Any]) -> Any:
         return who.patch(f"/v1/families/{fam}/members/{w['viewer'].id}", json={"role": "viewer"})
     if action == "delete family":
         return who.delete(f"/v1/families/{fam}")
-<<<<<<< HEAD
     if action == "list photos":
         return who.get(f"/v1/pets/{pet}/photos")
     if action == "read a file":
@@ -135,8 +126,6 @@ def _act(action: str, who: Any, w: dict[str, Any]) -> Any:
         )
     if action == "delete a file":
         return who.delete(f"/v1/files/{w['file']}")
-    raise AssertionError(action)
-=======
     return _care_act(action, who, w)
 
 
@@ -178,7 +167,6 @@ def _care_act(action: str, who: Any, w: dict[str, Any]) -> Any:
         raise AssertionError(action)
     method, url, body = calls[action]
     return who.request(method, url, json=body) if body is not None else who.request(method, url)
->>>>>>> 175e9ed (Care and health over HTTP: vaccinations with status and suggestions, medical records, care schedules, care tasks and completion; role matrix, e2e flow and fuzzing cover them)
 
 
 @pytest.mark.parametrize("action", list(MATRIX))
@@ -204,10 +192,8 @@ def test_nothing_changed_after_the_refused_attempts(world: dict[str, Any]) -> No
     assert owner.get(f"/v1/families/{world['family']}").json()["name"] == "Matrix"
     assert owner.get(f"/v1/pets/{world['pet']}").status_code == 200
     assert len(owner.get(f"/v1/families/{world['family']}/members").json()["items"]) == 3
-<<<<<<< HEAD
     assert [p["id"] for p in owner.get(f"/v1/pets/{world['pet']}/photos").json()["items"]] == [world["file"]]
     assert owner.get(f"/v1/pets/{world['pet']}/documents").json()["items"] == []
-=======
 
 
 def test_refused_care_writes_change_nothing(world: dict[str, Any]) -> None:
@@ -240,4 +226,3 @@ _CARE_WRITES = {
     "delete care schedule",
     "complete care task",
 }
->>>>>>> 175e9ed (Care and health over HTTP: vaccinations with status and suggestions, medical records, care schedules, care tasks and completion; role matrix, e2e flow and fuzzing cover them)

@@ -2,8 +2,8 @@
 the reminder cursors (`next_fire_at`, indexed); on PostgreSQL row-level security like `pets`,
 the app role's grants, and the SECURITY DEFINER functions of the reminder scheduler.
 
-Revision ID: 0008_care
-Revises: 0007_lost_pet_alerts
+Revision ID: 0009_care
+Revises: 0008_file_keys
 Create Date: 2026-11-25
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_care"
-down_revision = "0007_lost_pet_alerts"
+revision = "0009_care"
+down_revision = "0008_file_keys"
 branch_labels = None
 depends_on = None
 
