@@ -1,7 +1,7 @@
 """SQL repositories of care and health: vaccinations, medical records, care schedules and their
 completions, with the reminder cursors (`next_fire_at`) of docs/care.md.
 
-On PostgreSQL `due` and `advance` go through SECURITY DEFINER functions (migration 0009_care): the
+On PostgreSQL `due` and `advance` go through SECURITY DEFINER functions (migration 0010_care): the
 reminder scheduler works across families, as the app role, without an acting user, so row-level
 security would otherwise hide every row from it. Everything else runs under row-level security.
 """

@@ -2,8 +2,8 @@
 the reminder cursors (`next_fire_at`, indexed); on PostgreSQL row-level security like `pets`,
 the app role's grants, and the SECURITY DEFINER functions of the reminder scheduler.
 
-Revision ID: 0009_care
-Revises: 0008_file_keys
+Revision ID: 0010_care
+Revises: 0009_knn_open_reports
 Create Date: 2026-11-25
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
-revision = "0009_care"
-down_revision = "0008_file_keys"
+revision = "0010_care"
+down_revision = "0009_knn_open_reports"
 branch_labels = None
 depends_on = None
 
