@@ -341,6 +341,11 @@ class ConsentRepository(Protocol):
         """Every record of the user, oldest first."""
         ...
 
+    def histories(self, user_ids: Sequence[UUID]) -> dict[UUID, list[ConsentRecord]]:
+        """`history` of several users in one read (planners deciding who may be notified);
+        users without records are absent."""
+        ...
+
 
 class SubscriptionRepository(Protocol):
     def add(self, subscription: Subscription) -> None: ...
@@ -634,6 +639,13 @@ class AlertLedger(Protocol):
         unless one for this report and user exists (any day) or `cap` alerts of the user are
         recorded for `day` (then False, nothing written). Atomic per user: concurrent claims
         for one user (parallel batches of different reports) never exceed `cap`."""
+        ...
+
+    def claim_many(
+        self, report_id: UUID, claims: Sequence[tuple[UUID, date]], cap: int, now: datetime
+    ) -> set[UUID]:
+        """`claim` for several users (each with their local day) of one report, in one round
+        trip where the store allows; returns the users whose claim was recorded."""
         ...
 
     def count(self, user_id: UUID, day: date) -> int:

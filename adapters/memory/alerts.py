@@ -4,6 +4,7 @@ the store's lock at a time)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -25,6 +26,11 @@ class MemoryAlertLedger:
             return False
         self.d.alert_ledger[(user_id, report_id)] = day
         return True
+
+    def claim_many(
+        self, report_id: UUID, claims: Sequence[tuple[UUID, date]], cap: int, now: datetime
+    ) -> set[UUID]:
+        return {u for u, day in claims if self.claim(u, report_id, day, cap, now)}
 
     def count(self, user_id: UUID, day: date) -> int:
         return sum(1 for (uid, _), d in self.d.alert_ledger.items() if uid == user_id and d == day)

@@ -268,6 +268,14 @@ class _Consents:
         mine = (r for r in self.d.consents.values() if r.user_id == user_id)
         return sorted(mine, key=lambda r: (r.recorded_at, r.id))
 
+    def histories(self, user_ids: Sequence[UUID]) -> dict[UUID, list[ConsentRecord]]:
+        wanted = set(user_ids)
+        out: dict[UUID, list[ConsentRecord]] = {}
+        for r in sorted(self.d.consents.values(), key=lambda r: (r.recorded_at, r.id)):
+            if r.user_id in wanted:
+                out.setdefault(r.user_id, []).append(r)
+        return out
+
 
 class _Subscriptions:
     def __init__(self, d: _Data) -> None:

@@ -9,6 +9,7 @@ serialised (`BEGIN IMMEDIATE`), so the same check-and-insert inside the transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -33,6 +34,9 @@ lost_pet_alert_ledger = Table(
 )
 
 _CLAIM_PG = text("SELECT tt_claim_lost_pet_alert(:u, :r, :d, :cap, :now)")
+_CLAIM_MANY_PG = text(
+    "SELECT tt_claim_lost_pet_alerts(CAST(:users AS uuid[]), CAST(:days AS date[]), :r, :cap, :now)"
+)
 
 
 class SqlAlertLedger:
@@ -52,6 +56,25 @@ class SqlAlertLedger:
             return False
         conn.execute(t.insert().values(user_id=user_id, report_id=report_id, day=day, created_at=now))
         return True
+
+    def claim_many(
+        self, report_id: UUID, claims: Sequence[tuple[UUID, date]], cap: int, now: datetime
+    ) -> set[UUID]:
+        if not claims:
+            return set()
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":
+            # One round trip (migration 0008): the same rule per user, users in id order so
+            # two batches locking overlapping users cannot deadlock.
+            params = {
+                "users": [str(u) for u, _ in claims],
+                "days": [d for _, d in claims],
+                "r": str(report_id),
+                "cap": cap,
+                "now": now,
+            }
+            return {UUID(str(u)) for u in conn.execute(_CLAIM_MANY_PG, params).scalars()}
+        return {u for u, day in claims if self.claim(u, report_id, day, cap, now)}
 
     def count(self, user_id: UUID, day: date) -> int:
         t = lost_pet_alert_ledger

@@ -337,6 +337,20 @@ class SqlConsents:
         )
         return [m.consent_from(r) for r in self._conn().execute(stmt).mappings()]
 
+    def histories(self, user_ids: Sequence[UUID]) -> dict[UUID, list[ConsentRecord]]:
+        out: dict[UUID, list[ConsentRecord]] = {}
+        if not user_ids:
+            return out
+        stmt = (
+            select(consent_records)
+            .where(consent_records.c.user_id.in_(list(dict.fromkeys(user_ids))))
+            .order_by(consent_records.c.user_id, consent_records.c.recorded_at, consent_records.c.id)
+        )
+        for r in self._conn().execute(stmt).mappings():
+            record = m.consent_from(r)
+            out.setdefault(record.user_id, []).append(record)
+        return out
+
 
 class SqlSubscriptions:
     def __init__(self, conn: ConnectionSource) -> None:

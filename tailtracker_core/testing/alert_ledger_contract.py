@@ -1,5 +1,6 @@
-"""Contract of the alert ledger (`uow.alert_ledger`) and of `families.member_ids`, the two
-cross-user paths of lost-pet alerts and notices, as a pytest base class.
+"""Contract of the alert ledger (`uow.alert_ledger`), `families.member_ids` and
+`consents.histories`: the cross-user paths of lost-pet alerts and notices, as a pytest base
+class.
 
 Subclass `AlertLedgerContract` and provide `uow_factory` over one EMPTY store. Claims are made
 by nobody (the fan-out runs for no user) and member ids are asked by an outsider, as the
@@ -15,10 +16,12 @@ from uuid import UUID
 
 import pytest
 
+from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose
 from tailtracker_core.model.families import Membership
 from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import UnitOfWorkFactory
+from tailtracker_core.testing.ids import TestIds
 from tailtracker_core.testing.lost_found_contract import (
     arrange_family,
     arrange_lost_report,
@@ -28,6 +31,7 @@ from tailtracker_core.testing.lost_found_contract import (
 
 __all__ = ["AlertLedgerContract"]
 
+_ids = TestIds()
 _NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 _DAY = date(2026, 11, 21)
 
@@ -115,3 +119,70 @@ class AlertLedgerContract:
         with uow_factory(None) as uow:
             assert uow.families.member_ids(family.id) == sorted([owner.id, member.id])
             assert uow.families.member_ids(outsider.id) == []
+
+    def test_claim_many_applies_the_same_rules_in_one_call(self, uow_factory: UnitOfWorkFactory) -> None:
+        users = [arrange_user(uow_factory) for _ in range(3)]
+        reports = self._reports(uow_factory, 3)
+        # users[0] is at the cap already (2 of 2) for _DAY; users[1] was alerted about reports[2].
+        for r in reports[:2]:
+            assert self._claim(uow_factory, users[0].id, r, _DAY, 2)
+        assert self._claim(uow_factory, users[1].id, reports[2], _DAY, 2)
+        claims = [(u.id, _DAY) for u in users] + [(users[0].id, date(2026, 11, 22))]
+        with uow_factory(None) as uow:
+            assert uow.alert_ledger.claim_many(reports[2], [], 2, _NOW) == set()
+            claimed = uow.alert_ledger.claim_many(reports[2], claims, 2, _NOW)
+            uow.commit()
+        # users[0] is refused for _DAY (at the cap) but claimed on another day (still one claim for
+        # the pair); users[1] was alerted about this report already.
+        assert claimed == {users[2].id, users[0].id}
+        with uow_factory(None) as uow:
+            assert uow.alert_ledger.claim_many(reports[2], claims, 2, _NOW) == set()  # a re-run
+            uow.commit()
+        with uow_factory(users[0].id) as uow:
+            assert uow.alert_ledger.count(users[0].id, _DAY) == 2
+            assert uow.alert_ledger.count(users[0].id, date(2026, 11, 22)) == 1
+
+    def test_parallel_batches_never_exceed_the_cap(self, uow_factory: UnitOfWorkFactory) -> None:
+        users = [arrange_user(uow_factory) for _ in range(4)]
+        reports = self._reports(uow_factory, 8)
+        claimed: list[set[UUID]] = []
+        lock = threading.Lock()
+
+        def batch(report: UUID) -> None:
+            with uow_factory(None) as uow:
+                got = uow.alert_ledger.claim_many(report, [(u.id, _DAY) for u in reversed(users)], 3, _NOW)
+                uow.commit()
+            with lock:
+                claimed.append(got)
+
+        threads = [threading.Thread(target=batch, args=(r,)) for r in reports]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for user in users:
+            assert sum(user.id in c for c in claimed) == 3
+            with uow_factory(user.id) as uow:
+                assert uow.alert_ledger.count(user.id, _DAY) == 3
+
+    def test_consent_histories_of_several_users(self, uow_factory: UnitOfWorkFactory) -> None:
+        a, b, c = arrange_user(uow_factory), arrange_user(uow_factory), arrange_user(uow_factory)
+        records = []
+        for i, (user, granted) in enumerate([(a, True), (a, False), (b, True)]):
+            record = ConsentRecord.record(
+                _ids.new_id(),
+                user.id,
+                Purpose.LOCATION_ALERTS,
+                granted,
+                "2026-01",
+                _NOW.replace(minute=i),
+                ConsentMethod.APP,
+            )
+            records.append(record)
+            with uow_factory(user.id) as uow:
+                uow.consents.add(record)
+                uow.commit()
+        with uow_factory(None) as uow:
+            got = uow.consents.histories([a.id, b.id, c.id, a.id])
+            assert uow.consents.histories([]) == {}
+        assert got == {a.id: records[:2], b.id: records[2:]}

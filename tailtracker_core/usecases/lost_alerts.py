@@ -81,13 +81,14 @@ def alert_batch(
         report = lost.report
         family = set(uow.families.member_ids(report.family_id))
         users = {u.id: u for u in uow.users.get_many([uid for uid, _ in page])}
+        histories = uow.consents.histories([uid for uid, _ in page])
         candidates = []
         for uid, _ in page:
             user = users.get(uid)
             where = user.alert_location if user else None
             if user is None or where is None or user.alert_radius_km is None:
                 continue
-            consents = current_consents(uow.consents.history(uid))
+            consents = current_consents(histories.get(uid, []))
             granted = consents.get(Purpose.LOCATION_ALERTS)
             candidates.append(
                 AlertCandidate(
@@ -108,14 +109,15 @@ def alert_batch(
             "link": f"{deps.config.public_base_url.rstrip('/')}/v1/lost-reports/{report.id}",
             "report_id": str(report.id),
         }
+        wanted = [(a, people[a.recipient_id]) for a in alerts if a.recipient_id in people]
+        days = [(a.recipient_id, _local_day(now, p.timezone).date()) for a, p in wanted]
+        # Once per report and user, at most the daily cap a day: alerted before (a re-run) or at
+        # today's cap, a user is not claimed and gets nothing.
+        claimed = uow.alert_ledger.claim_many(report.id, days, settings.daily_cap, now)
         requests = []
-        for alert in alerts:
-            person = people.get(alert.recipient_id)
-            if person is None:
+        for alert, person in wanted:
+            if alert.recipient_id not in claimed:
                 continue
-            day = _local_day(now, person.timezone).date()
-            if not uow.alert_ledger.claim(alert.recipient_id, report.id, day, settings.daily_cap, now):
-                continue  # alerted about this report before (a re-run), or at today's cap
             requests += requests_for(
                 [person],
                 Category.LOST_PET_ALERT,
