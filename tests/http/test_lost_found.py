@@ -435,3 +435,21 @@ def test_an_alert_is_cancelled_when_the_consent_is_withdrawn_before_it_is_sent(
     for d in _deliveries(http_container, Category.LOST_PET_ALERT):
         assert deliver(http_container.handlers.deliverer, d.id, d.user_id) is DeliveryOutcome.CANCELLED
     assert neighbour.get("/v1/notifications").json()["items"] == []
+
+
+def test_the_public_views_are_rate_limited_per_address_when_signed_out(tmp_path):
+    from litestar.testing import TestClient
+
+    from entrypoints.bootstrap import build
+    from entrypoints.http.app import create_app
+    from tests.fixtures.http import http_settings
+
+    container = build(http_settings(tmp_path))  # the real tier numbers
+    free = container.deps.config.tiers[Tier.FREE]
+    with TestClient(create_app(container)) as client:
+        statuses = [client.get("/v1/lost-reports", params=LONDON).status_code for _ in range(free.burst + 1)]
+        assert statuses.count(200) >= free.burst - 1
+        limited = client.get(f"/v1/lost-reports/{UUID(int=1)}")
+        assert_problem(limited, 429, "rate_limited")
+        assert limited.headers["ratelimit-limit"] == str(free.burst)  # the free tier's bucket
+    container.close()
