@@ -64,7 +64,7 @@ class SqlAlertLedger:
             return set()
         conn = self._conn()
         if conn.dialect.name == "postgresql":
-            # One round trip (migration 0009): the same rule per user, users in id order so
+            # One round trip (migration 0011): the same rule per user, users in id order so
             # two batches locking overlapping users cannot deadlock.
             params = {
                 "users": [str(u) for u, _ in claims],

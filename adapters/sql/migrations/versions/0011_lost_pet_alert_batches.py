@@ -2,8 +2,8 @@
 one report in one call (the fan-out's batch of up to 500), same rules as
 `tt_claim_lost_pet_alert` (0007).
 
-Revision ID: 0009_lost_pet_alert_batches
-Revises: 0008_file_keys
+Revision ID: 0011_lost_pet_alert_batches
+Revises: 0010_care
 Create Date: 2026-11-25
 """
 
@@ -13,8 +13,8 @@ import re
 
 from alembic import context, op
 
-revision = "0009_lost_pet_alert_batches"
-down_revision = "0008_file_keys"
+revision = "0011_lost_pet_alert_batches"
+down_revision = "0010_care"
 branch_labels = None
 depends_on = None
 
