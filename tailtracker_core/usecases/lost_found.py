@@ -19,7 +19,7 @@ from attrs import frozen
 
 from tailtracker_core.errors import Conflict, NotFound, PreconditionFailed
 from tailtracker_core.events import LostReportOpened, LostReportResolved
-from tailtracker_core.model.geo import GeoPoint
+from tailtracker_core.model.geo import GeoPoint, distance_km
 from tailtracker_core.model.lost_found import (
     FoundReport,
     LostReport,
@@ -271,8 +271,12 @@ def search_nearby(
     with deps.uow(actor) as uow:
         views = {v.report_id: v for v in uow.lost_reports.public([i for i, _ in hits])}
     # Re-checked against the store: a report closed since the index answered is left out.
+    # The distance shown is to the public (~100 m) point, never to the exact one: exact
+    # distances from three searches would give the last-seen point away (trilateration).
     return [
-        NearbyReport(views[i], km) for i, km in hits if i in views and views[i].status is ReportStatus.OPEN
+        NearbyReport(views[i], distance_km(point, views[i].location))
+        for i, _ in hits
+        if i in views and views[i].status is ReportStatus.OPEN
     ]
 
 

@@ -143,6 +143,30 @@ def test_a_premium_family_may_use_a_wider_radius(alice, http_container):
     assert_problem(_open(alice, other["id"], radius_km=25.5), 403, "tier_limit_exceeded")
 
 
+def test_search_distances_do_not_give_the_exact_point_away(alice, api):
+    """Regression: the search showed metre-precise distances to the exact last-seen point, so
+    three searches from known places located it (trilateration) despite the ~100 m rounding."""
+    from tailtracker_core.model.geo import GeoPoint, distance_km, rounded
+
+    pet = _pet(alice)
+    exact = GeoPoint(51.50737, -0.12776)
+    response = alice.post(
+        "/v1/lost-reports",
+        json={
+            "pet_id": pet["id"],
+            "last_seen_at": _ago(hours=1),
+            "location": {"lat": exact.lat, "lon": exact.lon},
+            "radius_km": 5,
+        },
+    )
+    assert response.status_code == 201, response.text
+    public = rounded(exact, 100.0)
+    for lat, lon in ((51.52, -0.13), (51.50, -0.10), (51.49, -0.15)):
+        items = api.get("/v1/lost-reports", params={"lat": lat, "lon": lon, "radius_km": 5}).json()["items"]
+        assert items[0]["location"] == {"lat": public.lat, "lon": public.lon}
+        assert items[0]["distance_km"] == round(distance_km(GeoPoint(lat, lon), public), 1)
+
+
 def test_search_nearest_first_species_filter_and_closing(alice, bob, api):
     _, near = _opened(alice)
     cat = _pet(bob, name="Tom", species="cat", colors=["black"])

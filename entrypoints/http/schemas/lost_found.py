@@ -175,7 +175,7 @@ class NearbyReportOut(msgspec.Struct):
             photo_id=v.photo_id,
             location=Location.of(v.location),
             last_seen_at=utc(v.last_seen_at),
-            distance_km=round(n.distance_km, 3),
+            distance_km=round(n.distance_km, 1),
         )
 
 
@@ -258,11 +258,11 @@ class MatchOut(msgspec.Struct):
 
     @classmethod
     def for_lost(cls, m: Match) -> MatchOut:
-        return cls(m.found_report_id, round(m.score, 4), round(m.distance_km, 3), m.certain)
+        return cls(m.found_report_id, round(m.score, 4), round(m.distance_km, 1), m.certain)
 
     @classmethod
     def for_found(cls, m: Match) -> MatchOut:
-        return cls(m.lost_report_id, round(m.score, 4), round(m.distance_km, 3), m.certain)
+        return cls(m.lost_report_id, round(m.score, 4), round(m.distance_km, 1), m.certain)
 
 
 class MatchPage(msgspec.Struct):
