@@ -13,6 +13,7 @@ from attrs import frozen
 from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.care import CareCompletion, CareSchedule
+from tailtracker_core.model.calendar import CalendarFeed, FeedScope
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.files import FileKind, MediaType, StoredFile
@@ -43,6 +44,7 @@ __all__ = [
     "DueCursor",
     "MedicalRecordRepository",
     "VaccinationRepository",
+    "CalendarFeedRepository",
     "Clock",
     "ConsentRepository",
     "DeliveryRepository",
@@ -628,6 +630,25 @@ class CareScheduleRepository(Protocol):
         ...
 
 
+class CalendarFeedRepository(Protocol):
+    """Calendar feed tokens (stored as SHA-256 hashes), one live feed per user and target."""
+
+    def add(self, feed: CalendarFeed) -> None:
+        """Conflict when the user already has a live feed of that pet or family."""
+        ...
+
+    def live_for(self, scope: FeedScope, target_id: UUID, user_id: UUID) -> CalendarFeed | None:
+        """The user's live (not revoked) feed of this pet or family."""
+        ...
+
+    def save(self, feed: CalendarFeed) -> None: ...
+
+    def find_by_token_hash(self, token_hash: str) -> CalendarFeed | None:
+        """The feed behind a token, whoever asks (a calendar app signs in as nobody), revoked
+        or not; None once its pet, family or creator no longer exists."""
+        ...
+
+
 class AlertLedger(Protocol):
     """One row per lost-pet alert decided (report, recipient), with the recipient's local
     day: what makes an alert once-only per report and caps alerts per recipient and day
@@ -787,6 +808,7 @@ class UnitOfWork(Protocol):
     vaccinations: VaccinationRepository
     medical_records: MedicalRecordRepository
     care_schedules: CareScheduleRepository
+    calendar_feeds: CalendarFeedRepository
 
     def __enter__(self) -> Self: ...
 

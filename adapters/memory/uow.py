@@ -18,6 +18,7 @@ from attrs import define, field
 
 from adapters.memory.alerts import MemoryAlertLedger
 from adapters.memory.care import CareData, MemoryCareSchedules, MemoryMedicalRecords, MemoryVaccinations
+from adapters.memory.calendar import MemoryCalendarFeeds
 from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
 from adapters.memory.notifications import (
     MemoryDeliveries,
@@ -28,6 +29,7 @@ from adapters.memory.notifications import (
 from tailtracker_core.errors import Conflict
 from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
+from tailtracker_core.model.calendar import CalendarFeed
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.files import FileKind, StoredFile
@@ -65,6 +67,7 @@ class _Data:
     notification_preferences: dict[UUID, Any] = field(factory=dict)
     email_suppressions: dict[str, Any] = field(factory=dict)
     care: CareData = field(factory=CareData)
+    calendar_feeds: dict[UUID, CalendarFeed] = field(factory=dict)
 
 
 class MemoryStore:
@@ -393,6 +396,7 @@ class MemoryUnitOfWork:
         self.vaccinations = MemoryVaccinations(self._work.care)
         self.medical_records = MemoryMedicalRecords(self._work.care)
         self.care_schedules = MemoryCareSchedules(self._work.care)
+        self.calendar_feeds = MemoryCalendarFeeds(self._work)
 
     def __exit__(
         self,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -36,6 +37,7 @@ __all__ = [
     "care_schedules",
     "medical_records",
     "vaccinations",
+    "calendar_feeds",
     "consent_records",
     "deliveries",
     "email_suppressions",
@@ -377,4 +379,41 @@ care_completions = Table(
     Column("completed_at", UtcDateTime, nullable=False),
     Column("occurs_at", UtcDateTime, nullable=False),
     Index("ix_care_completions_schedule_occurs", "schedule_id", "occurs_at"),
+)
+
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("scope", String(16), nullable=False),
+    Column("family_id", Uuid, ForeignKey("families.id", ondelete="CASCADE"), nullable=False),
+    Column("pet_id", Uuid, ForeignKey("pets.id", ondelete="CASCADE")),
+    Column("token_hash", String(128), nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    CheckConstraint(
+        "(scope = 'pet' AND pet_id IS NOT NULL) OR (scope = 'family' AND pet_id IS NULL)",
+        name="ck_calendar_feeds_scope",
+    ),
+    Index("ux_calendar_feeds_token_hash", "token_hash", unique=True),
+    # One live feed per user and target (rotation revokes the old one in the same transaction).
+    Index(
+        "ux_calendar_feeds_live_pet",
+        "created_by",
+        "pet_id",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL AND scope = 'pet'"),
+        postgresql_where=text("revoked_at IS NULL AND scope = 'pet'"),
+    ),
+    Index(
+        "ux_calendar_feeds_live_family",
+        "created_by",
+        "family_id",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL AND scope = 'family'"),
+        postgresql_where=text("revoked_at IS NULL AND scope = 'family'"),
+    ),
+    Index("ix_calendar_feeds_family_id", "family_id"),
+    Index("ix_calendar_feeds_pet_id", "pet_id"),
 )

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from adapters.sql.alerts import SqlAlertLedger
 from adapters.sql.care import SqlCareSchedules, SqlMedicalRecords, SqlVaccinations
 from adapters.sql.files import SqlFiles
+from adapters.sql.calendar import SqlCalendarFeeds
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.notifications import (
     SqlDeliveries,
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
         self.vaccinations = SqlVaccinations(self._conn)
         self.medical_records = SqlMedicalRecords(self._conn)
         self.care_schedules = SqlCareSchedules(self._conn)
+        self.calendar_feeds = SqlCalendarFeeds(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:
