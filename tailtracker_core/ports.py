@@ -530,6 +530,7 @@ class GeoIndex(Protocol):
 
     def remove(self, report_id: UUID) -> None:
         """A report was found or closed (cache adapters drop it; idempotent)."""
+        ...
 
 
 # --- care and health (docs/care.md) -----------------------------------------------------------

@@ -25,6 +25,7 @@ from .controllers.care import (
     PetCareController,
     VaccinationController,
 )
+from .controllers.calendar import FamilyCalendarFeedController, PetCalendarFeedController
 from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
 from .controllers.files import NO_COMPRESSION, file_controller
@@ -61,6 +62,8 @@ CONTROLLERS = [
     NotificationController,
     NotificationPreferenceController,
     OpsController,
+    PetCalendarFeedController,
+    FamilyCalendarFeedController,
 ]
 _PROBES = frozenset({"/health", "/ready", "/metrics"})
 
@@ -95,6 +98,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Privacy", description="Consent records and receipts."),
             Tag(name="Lost and found", description="Lost reports, sightings, found reports and matches."),
             Tag(name="Notifications", description="In-app notifications and what you want to be told."),
+            Tag(name="Calendar", description="Secret iCalendar feeds of a pet's or a family's care."),
             Tag(name="Operations", description="Probes and metrics."),
         ],
         use_handler_docstrings=False,

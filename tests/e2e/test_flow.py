@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import icalendar
 import pytest
 
 from tests.e2e.conftest import LiveServer
@@ -535,3 +536,34 @@ def test_a_puppys_health_and_care(people: Any) -> None:
     stranger.register()
     _expect(stranger.get(f"{care}/vaccinations"), 404, "not_found")
     _expect(stranger.post(f"/v1/care-tasks/{pill['id']}/{tasks[1]['occurrence']}/complete"), 404, "not_found")
+
+
+def test_a_calendar_app_subscribes_to_a_pets_feed(people: Any) -> None:
+    """The owner makes a secret feed URL; a calendar app (no sign-in) fetches it, parses it as
+    iCalendar, revalidates it with its ETag, and gets 404 once the owner revokes it."""
+    gil = people("Gil")
+    gil.register()
+    family_id = _expect(gil.get("/v1/families"), 200)["items"][0]["id"]
+    pet = _expect(
+        gil.post(
+            "/v1/pets",
+            json={"family_id": family_id, "name": "Biscuit", "species": "dog", "birth_date": "2026-09-01"},
+        ),
+        201,
+    )
+    feed = _expect(gil.post(f"/v1/pets/{pet['id']}/calendar-feed"), 201)
+    assert feed["url"].startswith(f"{gil.http.base_url}".rstrip("/") + f"/v1/pets/{pet['id']}/calendar.ics?")
+
+    with httpx.Client(timeout=15.0) as calendar_app:  # no Authorization: the URL is the credential
+        response = calendar_app.get(feed["url"])
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+        cal = icalendar.Calendar.from_ical(response.content)
+        assert cal["X-WR-CALNAME"] == "Biscuit"
+        summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
+        assert "Biscuit: DHPP (distemper, adenovirus-2, parvovirus) vaccination suggested" in summaries
+        unchanged = calendar_app.get(feed["url"], headers={"If-None-Match": response.headers["etag"]})
+        assert unchanged.status_code == 304
+
+        _expect(gil.delete(f"/v1/pets/{pet['id']}/calendar-feed"), 204)
+        _expect(calendar_app.get(feed["url"]), 404, "not_found")

@@ -21,6 +21,7 @@ def test_every_v1_operation_documents_problems_and_security():
     public = {"/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/v1/invitations/{token}"}
     # The public lost-pet views: no sign-in needed, a bearer token shows the family more.
     optional = {("get", "/v1/lost-reports"), ("get", "/v1/lost-reports/{report_id}")}
+    public |= {"/v1/pets/{pet_id}/calendar.ics", "/v1/families/{family_id}/calendar.ics"}  # token in URL
     for path, item in doc["paths"].items():
         if not path.startswith("/v1/"):
             continue
