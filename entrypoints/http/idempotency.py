@@ -63,7 +63,11 @@ def idempotent(
         if 200 <= response.status_code < 300 and deferred.pending is not None:
             pending = deferred.pending
             pending.idempotency.purge(user_id, now - TTL)
-            pending.idempotency.add(_record_of(response, user_id, slot, fingerprint, now))
+            try:
+                pending.idempotency.add(_record_of(response, user_id, slot, fingerprint, now))
+            except Conflict:
+                deferred.racing = True
+                raise
         deferred.commit()
     except Conflict as exc:
         if deferred.racing:  # a twin request with this key committed first
@@ -94,6 +98,7 @@ class _DeferredCommit:
     def __init__(self, factory: UnitOfWorkFactory) -> None:
         self._factory = factory
         self.pending: UnitOfWork | None = None
+        self.racing = False  # the key was recorded by a twin request that committed first
 
     def open(self, actor: UUID | None) -> UnitOfWork:
         if self.pending is not None:
