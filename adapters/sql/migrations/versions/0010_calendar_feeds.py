@@ -4,8 +4,8 @@ On PostgreSQL: row-level security (a user sees and changes only their own feeds,
 they belong to), the SECURITY DEFINER look-up by token hash for anonymous calendar apps, and
 the app role's grants.
 
-Revision ID: 0009_calendar_feeds
-Revises: 0008_file_keys
+Revision ID: 0010_calendar_feeds
+Revises: 0009_knn_open_reports
 Create Date: 2026-11-25
 """
 
@@ -16,8 +16,8 @@ import re
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0009_calendar_feeds"
-down_revision = "0008_file_keys"
+revision = "0010_calendar_feeds"
+down_revision = "0009_knn_open_reports"
 branch_labels = None
 depends_on = None
 
