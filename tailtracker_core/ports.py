@@ -12,8 +12,8 @@ from attrs import frozen
 
 from tailtracker_core.events import DomainEvent
 from tailtracker_core.model.accounts import User
-from tailtracker_core.model.care import CareCompletion, CareSchedule
 from tailtracker_core.model.calendar import CalendarFeed, FeedScope
+from tailtracker_core.model.care import CareCompletion, CareSchedule
 from tailtracker_core.model.consent import ConsentRecord, ErasureRequest
 from tailtracker_core.model.families import Family, Invitation, Membership
 from tailtracker_core.model.files import FileKind, MediaType, StoredFile

@@ -17,8 +17,8 @@ from uuid import UUID
 from attrs import define, field
 
 from adapters.memory.alerts import MemoryAlertLedger
-from adapters.memory.care import CareData, MemoryCareSchedules, MemoryMedicalRecords, MemoryVaccinations
 from adapters.memory.calendar import MemoryCalendarFeeds
+from adapters.memory.care import CareData, MemoryCareSchedules, MemoryMedicalRecords, MemoryVaccinations
 from adapters.memory.lost_found import MemoryFoundReports, MemoryLostReports, MemoryMatches, MemorySightings
 from adapters.memory.notifications import (
     MemoryDeliveries,

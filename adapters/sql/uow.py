@@ -9,9 +9,9 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, text
 
 from adapters.sql.alerts import SqlAlertLedger
+from adapters.sql.calendar import SqlCalendarFeeds
 from adapters.sql.care import SqlCareSchedules, SqlMedicalRecords, SqlVaccinations
 from adapters.sql.files import SqlFiles
-from adapters.sql.calendar import SqlCalendarFeeds
 from adapters.sql.lost_found import SqlFoundReports, SqlLostReports, SqlMatches, SqlSightings
 from adapters.sql.notifications import (
     SqlDeliveries,

@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from entrypoints.bootstrap import Container
 
 from .controllers.auth import AuthController
+from .controllers.calendar import FamilyCalendarFeedController, PetCalendarFeedController
 from .controllers.care import (
     CareScheduleController,
     CareTaskController,
@@ -25,7 +26,6 @@ from .controllers.care import (
     PetCareController,
     VaccinationController,
 )
-from .controllers.calendar import FamilyCalendarFeedController, PetCalendarFeedController
 from .controllers.consents import ConsentController
 from .controllers.families import FamilyController
 from .controllers.files import NO_COMPRESSION, file_controller
