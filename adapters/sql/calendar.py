@@ -2,7 +2,7 @@
 
 On PostgreSQL the table has row-level security (a user sees only their own feeds in their own
 families); the anonymous look-up by token goes through the narrow SECURITY DEFINER function
-`tt_calendar_feed_by_token`, as the invitation look-up does (migration 0011).
+`tt_calendar_feed_by_token`, as the invitation look-up does (migration 0012).
 """
 
 from __future__ import annotations

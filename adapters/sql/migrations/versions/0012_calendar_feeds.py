@@ -4,8 +4,8 @@ On PostgreSQL: row-level security (a user sees and changes only their own feeds,
 they belong to), the SECURITY DEFINER look-up by token hash for anonymous calendar apps, and
 the app role's grants.
 
-Revision ID: 0011_calendar_feeds
-Revises: 0010_care
+Revision ID: 0012_calendar_feeds
+Revises: 0011_lost_pet_alert_batches
 Create Date: 2026-11-25
 """
 
@@ -16,8 +16,8 @@ import re
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0011_calendar_feeds"
-down_revision = "0010_care"
+revision = "0012_calendar_feeds"
+down_revision = "0011_lost_pet_alert_batches"
 branch_labels = None
 depends_on = None
 
