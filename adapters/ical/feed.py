@@ -74,6 +74,8 @@ def _care_events(care: ScheduledCare, stamp: datetime) -> list[Event]:
     master.add("duration", _LENGTH.get(s.kind, _DEFAULT_LENGTH))
     master.add("rrule", _rrule(care))
     master.add("summary", care.summary)
+    if s.notes:
+        master.add("description", s.notes)
     master.add("categories", [_KIND_LABEL[s.kind]])
     master.add("transp", "TRANSPARENT")
     events = [master]

@@ -9,13 +9,20 @@ family is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from attrs import frozen
 
 from tailtracker_core.errors import NotFound
-from tailtracker_core.model.calendar import CalendarFeed, FeedContent, FeedScope, PetCare, describe_feed
+from tailtracker_core.model.calendar import (
+    COMPLETIONS_SHOWN,
+    CalendarFeed,
+    FeedContent,
+    FeedScope,
+    PetCare,
+    describe_feed,
+)
 from tailtracker_core.model.pets import Pet
 from tailtracker_core.model.roles import Action
 from tailtracker_core.policy import require
@@ -24,10 +31,8 @@ from tailtracker_core.usecases.deps import Deps, hash_token
 
 __all__ = [
     "IssuedFeed",
-    "PetCareLoader",
     "get_feed",
     "issue_feed",
-    "pet_care_without_records",
     "read_feed",
     "revoke_feed",
 ]
@@ -35,13 +40,14 @@ __all__ = [
 _PAGE = 100
 _NOT_FOUND = "calendar feed not found"
 
-PetCareLoader = Callable[[UnitOfWork, Pet], PetCare]
-"""Loads what a feed shows of one pet (schedules, doses, completions) in the reader's unit of work."""
 
-
-def pet_care_without_records(uow: UnitOfWork, pet: Pet) -> PetCare:
-    """The pet alone: its suggested core vaccinations, no recorded care."""
-    return PetCare(pet)
+def _pet_care(uow: UnitOfWork, pet: Pet, now: datetime) -> PetCare:
+    """A pet's schedules, doses, and the completions the feed marks (recent occurrences)."""
+    schedules = uow.care_schedules.for_pet(pet.id)
+    doses = uow.vaccinations.for_pet(pet.id)
+    start, end = now - COMPLETIONS_SHOWN, now + timedelta(days=2)
+    completions = uow.care_schedules.completions([s.id for s in schedules], start, end)
+    return PetCare(pet, schedules, doses, completions)
 
 
 @frozen
@@ -116,7 +122,6 @@ def read_feed(
     token: str,
     scope: FeedScope,
     target_id: UUID,
-    load: PetCareLoader = pet_care_without_records,
 ) -> FeedContent:
     """The content of the feed behind `token`, which must be a live feed of this pet or family.
 
@@ -140,5 +145,5 @@ def read_feed(
             pets, name = [pet], pet.name
         else:
             pets, name = _family_pets(uow, family.id), family.name
-        cares = [load(uow, p) for p in pets]
-    return describe_feed(name, cares, now, [feed.created_at])
+        cares = [_pet_care(uow, p, now) for p in pets]
+    return describe_feed(name, cares, now, [feed.created_at], deps.config.vaccines)

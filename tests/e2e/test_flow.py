@@ -551,6 +551,27 @@ def test_a_calendar_app_subscribes_to_a_pets_feed(people: Any) -> None:
         ),
         201,
     )
+    care = f"/v1/pets/{pet['id']}"
+    pill = _expect(
+        gil.post(
+            f"{care}/care-schedules",
+            json={
+                "kind": "medication",
+                "title": "Deworming tablet",
+                "rrule": "FREQ=WEEKLY;BYDAY=SU",
+                "starts_at": "2026-10-04T09:00",
+                "timezone": "Australia/Lord_Howe",
+            },
+        ),
+        201,
+    )
+    dose = _expect(
+        gil.post(
+            f"{care}/vaccinations",
+            json={"vaccine": "dhpp", "administered_on": "2026-10-27", "next_due_on": "2026-11-24"},
+        ),
+        201,
+    )
     feed = _expect(gil.post(f"/v1/pets/{pet['id']}/calendar-feed"), 201)
     assert feed["url"].startswith(f"{gil.http.base_url}".rstrip("/") + f"/v1/pets/{pet['id']}/calendar.ics?")
 
@@ -560,8 +581,16 @@ def test_a_calendar_app_subscribes_to_a_pets_feed(people: Any) -> None:
         assert response.headers["content-type"] == "text/calendar; charset=utf-8"
         cal = icalendar.Calendar.from_ical(response.content)
         assert cal["X-WR-CALNAME"] == "Biscuit"
-        summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
-        assert "Biscuit: DHPP (distemper, adenovirus-2, parvovirus) vaccination suggested" in summaries
+        events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+        weekly = events[f"care-{pill['id']}@tailtracker"]
+        assert str(weekly["SUMMARY"]) == "Biscuit: Deworming tablet"
+        assert weekly["DTSTART"].params["TZID"] == "Australia/Lord_Howe"
+        assert "FREQ=WEEKLY" in weekly["RRULE"].to_ical().decode()
+        assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Australia/Lord_Howe"]
+        due = events[f"vaccination-{dose['id']}@tailtracker"]
+        assert str(due["DTSTART"].to_ical().decode()) == "20261124"
+        summaries = [str(e["SUMMARY"]) for e in events.values()]
+        assert "Biscuit: Rabies vaccination suggested" in summaries
         unchanged = calendar_app.get(feed["url"], headers={"If-None-Match": response.headers["etag"]})
         assert unchanged.status_code == 304
 

@@ -4,6 +4,7 @@ real iCalendar parser, ETag/304, cache headers, rate limited per address)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -204,3 +205,61 @@ def test_the_public_feed_is_rate_limited_per_address(tmp_path):
             assert int(refused.headers["retry-after"]) >= 1
     finally:
         container.close()
+
+
+def test_the_feed_shows_stored_care_schedules_doses_and_completions(world, api):
+    """Care stored through the care endpoints reaches the feed: the schedule as a recurring
+    event in its zone (expanded as a calendar app does), a recorded dose's next due date, and
+    a completed occurrence marked."""
+    import recurring_ical_events
+
+    owner, pet = world["owner"], world["pet"]
+    schedule = owner.post(
+        f"/v1/pets/{pet}/care-schedules",
+        json={
+            "kind": "medication",
+            "title": "Heartworm pill",
+            "rrule": "FREQ=DAILY",
+            "starts_at": "2026-03-27T08:00",
+            "timezone": "Europe/London",
+            "notes": "With food",
+        },
+    )
+    assert schedule.status_code == 201, schedule.text
+    sid = schedule.json()["id"]
+    dose = owner.post(
+        f"/v1/pets/{pet}/vaccinations",
+        json={
+            "vaccine": "lepto",
+            "vaccine_name": "Leptospirosis",
+            "administered_on": "2026-10-01",
+            "next_due_on": "2027-10-01",
+        },
+    )
+    assert dose.status_code == 201, dose.text
+    window = {"from": "2026-11-23T00:00:00Z", "to": "2026-11-25T00:00:00Z"}
+    tasks = owner.get(f"/v1/pets/{pet}/care-tasks", params=window).json()["items"]
+    assert tasks
+    done = owner.post(f"/v1/care-tasks/{sid}/{tasks[0]['occurrence']}/complete")
+    assert done.status_code == 200, done.text
+
+    url = world["viewer"].post(f"/v1/pets/{pet}/calendar-feed").json()["url"]
+    cal = icalendar.Calendar.from_ical(_anonymous_get(api, url).content)
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT") if "RECURRENCE-ID" not in e}
+    master = events[f"care-{sid}@tailtracker"]
+    assert master["DTSTART"].params["TZID"] == "Europe/London"
+    assert str(master["SUMMARY"]) == "Rex: Heartworm pill"
+    assert str(master["DESCRIPTION"]) == "With food"
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    lo, hi = datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 4, 2, tzinfo=UTC)
+    starts = sorted(
+        e["DTSTART"].dt.astimezone(UTC)
+        for e in recurring_ical_events.of(cal).between(lo, hi)
+        if str(e["UID"]).startswith("care-")
+    )
+    assert [s.hour for s in starts] == [8, 8, 7, 7, 7, 7]  # 08:00 London: GMT, then BST
+    due = events[f"vaccination-{dose.json()['id']}@tailtracker"]
+    assert due["DTSTART"].dt == date(2027, 10, 1)
+    marked = [e for e in cal.walk("VEVENT") if "RECURRENCE-ID" in e]
+    assert [str(e["SUMMARY"]) for e in marked] == ["✓ Rex: Heartworm pill"]
+    assert marked[0]["RECURRENCE-ID"].dt.replace(tzinfo=None).isoformat() == tasks[0]["occurrence"]

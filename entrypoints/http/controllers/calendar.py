@@ -18,10 +18,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
 from adapters.ical import render_feed
-from entrypoints.bootstrap import Container
 from tailtracker_core.model.calendar import FeedContent, FeedScope
 from tailtracker_core.usecases import calendar
-from tailtracker_core.usecases.calendar import PetCareLoader
 
 from ..conventions import represent
 from ..identity import BEARER
@@ -132,7 +130,7 @@ class PetCalendarFeedController(Controller):
     def feed(
         self, request: Request[Any, Any, Any], pet_id: PathId, token: FeedToken, container: ContainerDep
     ) -> Response[bytes]:
-        content = calendar.read_feed(container.deps, token, FeedScope.PET, pet_id, _loader(container))
+        content = calendar.read_feed(container.deps, token, FeedScope.PET, pet_id)
         return _ics_response(request, content, "pet.ics")
 
 
@@ -194,11 +192,5 @@ class FamilyCalendarFeedController(Controller):
     def feed(
         self, request: Request[Any, Any, Any], family_id: PathId, token: FeedToken, container: ContainerDep
     ) -> Response[bytes]:
-        content = calendar.read_feed(container.deps, token, FeedScope.FAMILY, family_id, _loader(container))
+        content = calendar.read_feed(container.deps, token, FeedScope.FAMILY, family_id)
         return _ics_response(request, content, "family.ics")
-
-
-def _loader(container: Container) -> PetCareLoader:
-    """What a feed reads of each pet. Until care records are stored, the pet alone (its
-    suggested core vaccinations)."""
-    return calendar.pet_care_without_records
