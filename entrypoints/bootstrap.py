@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,6 +93,16 @@ class Settings:
     # before each next batch is queued (0: none; spreads a large fan-out's email burst).
     alert_batch_size: int = 500
     alert_batch_pause_ms: int = 0
+    # The reminder scheduler (docs/reminders.md): a pass every interval plans what falls due
+    # before now + lookahead; with stub://, it runs inside the API process (embedded_scheduler).
+    scheduler_interval_seconds: int = 10
+    scheduler_lookahead_seconds: int = 60
+    scheduler_batch: int = 500
+    scheduler_max_lateness_seconds: int = 24 * 3600
+    embedded_scheduler: bool = True
+    # Tests and demos only: every clock of this process runs this many seconds ahead (refused
+    # in production). Lets a test see "the next minute" without waiting for it.
+    clock_offset_seconds: int = 0
     log_level: str = "INFO"
     log_json: bool = False
     # Files (docs/files.md). "" = file://{var_dir}/files; or s3://bucket?endpoint_url=...
@@ -144,6 +155,17 @@ class Settings:
                 raise SettingsError(f"TAILTRACKER_{name.upper()} must be 0 (the default) or more")
         if self.env == "production" and not self.jwt_keys:
             raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
+
+    def scheduler(self, core: CoreConfig | None = None) -> Any:
+        """The scheduler's settings (a `usecases.reminders.SchedulerSettings`)."""
+        from tailtracker_core.usecases.reminders import SchedulerSettings
+
+        return SchedulerSettings(
+            lookahead=timedelta(seconds=self.scheduler_lookahead_seconds),
+            batch=self.scheduler_batch,
+            max_lateness=timedelta(seconds=self.scheduler_max_lateness_seconds),
+            reminders=(core or CoreConfig()).reminders,
+        )
 
     @property
     def migrations_url(self) -> str:
@@ -374,9 +396,14 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
     from tailtracker_core.model.reminders import Category
     from tailtracker_core.usecases import lost_alerts
     from tailtracker_core.usecases.notifications import Deliverer
+    from tailtracker_core.usecases.reminders import still_wanted
 
     settings = settings or Settings.from_env()
     clock, ids = SystemClock(), Uuid7Generator()
+    if settings.clock_offset_seconds:
+        from adapters.system import OffsetClock
+
+        clock = OffsetClock(timedelta(seconds=settings.clock_offset_seconds))
     database, close_db = _database(settings, ids, clock)
     cache, limiter, sessions, close_kv = _kv(settings, clock)
     keys, active = _jwt_keys(settings)
@@ -418,8 +445,12 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         email=email,
         max_attempts=settings.notification_max_retries + 1,
         lease=timedelta(seconds=settings.notification_lease_seconds),
-        # A lost-pet alert still needs the location_alerts consent and an open report at send time.
-        still_wanted={Category.LOST_PET_ALERT: lost_alerts.still_wanted},
+        # A lost-pet alert still needs the location_alerts consent and an open report at send time;
+        # care reminders are cancelled when the occurrence was settled meanwhile (reminders.md).
+        still_wanted={
+            Category.LOST_PET_ALERT: lost_alerts.still_wanted,
+            Category.CARE_REMINDER: partial(still_wanted, settings=deps.config.reminders),
+        },
     )
     handlers = EventHandlers(
         email=email,

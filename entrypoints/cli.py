@@ -1,4 +1,5 @@
-"""`tailtracker`: run the API, the worker or the relay; migrate; seed demo data; add users.
+"""`tailtracker`: run the API, the worker, the relay or the reminder scheduler; migrate; seed demo;
+add users.
 
 Every command reads its settings from TAILTRACKER_* environment variables (see
 docs/configuration.md); with none set it uses the embedded default under ./var.
@@ -66,6 +67,15 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
     return _exec_worker(["--relay-only"])
+
+
+def _cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    # Its own entrypoint too: started as a process, not imported.
+    extra = ["--once"] if args.once else []
+    if args.metrics_port:
+        extra += ["--metrics-port", str(args.metrics_port)]
+    os.execv(sys.executable, [sys.executable, "-m", "entrypoints.scheduler", *extra])  # noqa: S606
+    return 0  # pragma: no cover
 
 
 def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,6 +219,11 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("relay", help="run the outbox relay: publish committed events to the broker")
     r.set_defaults(fn=_cmd_relay)
+
+    sc = sub.add_parser("scheduler", help="run the reminder scheduler (due care and vaccination reminders)")
+    sc.add_argument("--once", action="store_true", help="run one pass and exit")
+    sc.add_argument("--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port")
+    sc.set_defaults(fn=_cmd_scheduler)
 
     m = sub.add_parser("migrate", help="bring the database schema up to date")
     m.set_defaults(fn=_cmd_migrate)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -45,6 +45,10 @@ __all__ = [
     "MedicalRecordRepository",
     "VaccinationRepository",
     "CalendarFeedRepository",
+    "DueDose",
+    "DueSchedule",
+    "PetAudience",
+    "ReminderRepository",
     "Clock",
     "ConsentRepository",
     "DeliveryRepository",
@@ -785,6 +789,63 @@ class FileRepository(Protocol):
         ...
 
 
+# --- the reminder scheduler (docs/reminders.md) ------------------------------------------------
+
+
+@frozen
+class DueSchedule:
+    """A care schedule whose reminder cursor has come, claimed by one scheduler transaction."""
+
+    schedule: CareSchedule
+    family_id: UUID
+    next_fire_at: datetime  # aware, UTC
+
+
+@frozen
+class DueDose:
+    """A vaccination whose reminder cursor has come, claimed by one scheduler transaction."""
+
+    dose: Vaccination
+    family_id: UUID
+    next_fire_at: datetime  # aware, UTC
+
+
+@frozen
+class PetAudience:
+    """Who may be reminded about a pet: its family's members and their roles."""
+
+    pet_id: UUID
+    pet_name: str
+    family_id: UUID
+    members: Mapping[UUID, Role]
+
+
+class ReminderRepository(Protocol):
+    """The reminder scheduler's access across families, with no acting user (on PostgreSQL
+    through SECURITY DEFINER functions; docs/reminders.md). Cursors move with
+    `uow.care_schedules.advance` / `uow.vaccinations.advance` in the same transaction."""
+
+    def claim_care_schedules(self, before: datetime, limit: int) -> list[DueSchedule]:
+        """Schedules whose cursor is strictly before `before`, earliest first, at most `limit`,
+        locked until this transaction ends; rows another transaction holds are skipped (not
+        waited for), so two schedulers take disjoint batches."""
+        ...
+
+    def claim_vaccinations(self, before: datetime, limit: int) -> list[DueDose]:
+        """Doses whose cursor is strictly before `before`, as `claim_care_schedules`."""
+        ...
+
+    def audiences(self, pet_ids: Sequence[UUID]) -> dict[UUID, PetAudience]:
+        """Each existing pet's name and its family's members (pets that are gone are absent)."""
+        ...
+
+    def completions(
+        self, schedule_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> list[CareCompletion]:
+        """Completions of these schedules (any family) whose occurrence starts in [start, end)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Events recorded here reach the outbox in that same transaction."""
 
@@ -810,6 +871,7 @@ class UnitOfWork(Protocol):
     medical_records: MedicalRecordRepository
     care_schedules: CareScheduleRepository
     calendar_feeds: CalendarFeedRepository
+    reminders: ReminderRepository
 
     def __enter__(self) -> Self: ...
 

@@ -26,6 +26,7 @@ from adapters.memory.notifications import (
     MemoryNotificationPreferences,
     MemoryNotifications,
 )
+from adapters.memory.reminders import MemoryReminders
 from tailtracker_core.errors import Conflict
 from tailtracker_core.events import DomainEvent, event_to_json
 from tailtracker_core.model.accounts import User
@@ -397,6 +398,7 @@ class MemoryUnitOfWork:
         self.medical_records = MemoryMedicalRecords(self._work.care)
         self.care_schedules = MemoryCareSchedules(self._work.care)
         self.calendar_feeds = MemoryCalendarFeeds(self._work)
+        self.reminders = MemoryReminders(self._work)
 
     def __exit__(
         self,

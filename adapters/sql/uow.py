@@ -19,6 +19,7 @@ from adapters.sql.notifications import (
     SqlNotificationPreferences,
     SqlNotifications,
 )
+from adapters.sql.reminders import SqlReminders
 from adapters.sql.repositories import (
     SqlConsents,
     SqlErasures,
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.medical_records = SqlMedicalRecords(self._conn)
         self.care_schedules = SqlCareSchedules(self._conn)
         self.calendar_feeds = SqlCalendarFeeds(self._conn)
+        self.reminders = SqlReminders(self._conn)
 
     def _conn(self) -> Connection:
         if self._connection is None:

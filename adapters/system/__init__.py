@@ -6,17 +6,28 @@ import os
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from tailtracker_core.ids import uuid7
 
-__all__ = ["SystemClock", "Uuid7Generator"]
+__all__ = ["OffsetClock", "SystemClock", "Uuid7Generator"]
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """The system clock shifted by a fixed offset (TAILTRACKER_CLOCK_OFFSET_SECONDS): tests
+    and demos see "a minute from now" without waiting for it. Never in production."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 class Uuid7Generator:

@@ -40,6 +40,20 @@ def create() -> Litestar:
                     dispatch=container.deps.uow,
                 )
             )
+        # The reminder scheduler too (docs/reminders.md); any number may run beside it.
+        if settings.broker_url.startswith("stub://") and settings.embedded_scheduler:
+            from entrypoints.scheduling import start_embedded_scheduler
+
+            deps = container.deps
+            stoppers.append(
+                start_embedded_scheduler(
+                    deps.uow,
+                    deps.ids,
+                    deps.clock,
+                    settings.scheduler(deps.config),
+                    float(settings.scheduler_interval_seconds),
+                )
+            )
 
     def freeze_startup_objects() -> None:
         # Last startup step, in each worker: everything built so far (modules, the app, its
