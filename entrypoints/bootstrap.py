@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -103,6 +104,9 @@ class Settings:
     # Tests and demos only: every clock of this process runs this many seconds ahead (refused
     # in production). Lets a test see "the next minute" without waiting for it.
     clock_offset_seconds: int = 0
+    # Prefix of the broker queue names ("" = `events`, `notifications`): lets several
+    # environments (or test runs) share one RabbitMQ/Redis without taking each other's work.
+    queue_prefix: str = ""
     log_level: str = "INFO"
     log_json: bool = False
     # Files (docs/files.md). "" = file://{var_dir}/files; or s3://bucket?endpoint_url=...
@@ -153,6 +157,10 @@ class Settings:
         for name in ("photo_max_bytes", "document_max_bytes", "image_max_pixels"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"TAILTRACKER_{name.upper()} must be 0 (the default) or more")
+        if self.queue_prefix and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.queue_prefix):
+            raise SettingsError(
+                "TAILTRACKER_QUEUE_PREFIX may hold letters, digits, '_', '.', '-' (64 at most)"
+            )
         if self.env == "production" and not self.jwt_keys:
             raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
 
@@ -166,6 +174,14 @@ class Settings:
             max_lateness=timedelta(seconds=self.scheduler_max_lateness_seconds),
             reminders=(core or CoreConfig()).reminders,
         )
+
+    @property
+    def events_queue(self) -> str:
+        return f"{self.queue_prefix}events"
+
+    @property
+    def notifications_queue(self) -> str:
+        return f"{self.queue_prefix}notifications"
 
     @property
     def migrations_url(self) -> str:
@@ -465,7 +481,12 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         alert_batch_size=settings.alert_batch_size,
         alert_batch_pause_ms=settings.alert_batch_pause_ms,
     )
-    register_actors(broker, handlers)
+    register_actors(
+        broker,
+        handlers,
+        queue_name=settings.events_queue,
+        notification_queue_name=settings.notifications_queue,
+    )
     pet_reader, session_reader = _readers(settings, database, sessions)
     container = Container(
         settings=settings,
@@ -478,7 +499,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         email=email,
         blobs=blobs,
         broker=broker,
-        publisher=DramatiqPublisher(broker),
+        publisher=DramatiqPublisher(broker, queue_name=settings.events_queue),
         handlers=handlers,
         pet_reader=pet_reader,
         session_reader=session_reader,

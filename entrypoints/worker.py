@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
                 relay=relay,
                 dispatch=container.deps.uow if relay else None,
+                queue_name=settings.events_queue,
+                notification_queue_name=settings.notifications_queue,
             )
     finally:
         container.close()
