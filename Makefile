@@ -10,12 +10,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck contracts pytest openapi bench clean help
+.PHONY: run test lint typecheck contracts pytest openapi bench bench-reminders clean help
 
 help:
 	@echo "make run   - serve the API with demo data on http://$(HOST):$(PORT) (SQLite, no services)"
 	@echo "make test  - lint, type-check, import contracts and the whole pytest suite"
 	@echo "make bench - the benchmarks (see docs/performance.md)"
+	@echo "make bench-reminders - care schedule and reminder scheduler benchmarks"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "TailTracker needs Python 3.11+"'
@@ -47,6 +48,9 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+bench-reminders: $(STAMP)
+	$(BIN)/python -m benchmarks.reminders
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

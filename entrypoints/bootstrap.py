@@ -157,6 +157,14 @@ class Settings:
         for name in ("photo_max_bytes", "document_max_bytes", "image_max_pixels"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"TAILTRACKER_{name.upper()} must be 0 (the default) or more")
+        if self.scheduler_interval_seconds < 1 or self.scheduler_batch < 1:
+            raise SettingsError("TAILTRACKER_SCHEDULER_INTERVAL_SECONDS and _BATCH must be >= 1")
+        if self.scheduler_lookahead_seconds < 0 or self.scheduler_max_lateness_seconds < 0:
+            raise SettingsError(
+                "TAILTRACKER_SCHEDULER_LOOKAHEAD_SECONDS and _MAX_LATENESS_SECONDS must be >= 0"
+            )
+        if self.clock_offset_seconds and self.env == "production":
+            raise SettingsError("TAILTRACKER_CLOCK_OFFSET_SECONDS is for tests and demos, not production")
         if self.queue_prefix and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.queue_prefix):
             raise SettingsError(
                 "TAILTRACKER_QUEUE_PREFIX may hold letters, digits, '_', '.', '-' (64 at most)"

@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.scheduler_lookahead_seconds,
         settings.database_url.split("@")[-1],
     )
+    code = 0
     try:
         run_scheduler(
             deps.uow,
@@ -73,10 +74,14 @@ def main(argv: list[str] | None = None) -> int:
             once=args.once,
             metrics=metrics,
         )
+    except Exception as error:  # only with --once: the loop retries instead of raising
+        _log.exception("scheduler pass failed")
+        print(f"tailtracker: the scheduler pass failed: {type(error).__name__}: {error}", file=sys.stderr)
+        code = 1
     finally:
         container.close()
         _log.info("scheduler stopped")
-    return 0
+    return code
 
 
 if __name__ == "__main__":
