@@ -835,6 +835,15 @@ class ReminderRepository(Protocol):
         """Doses whose cursor is strictly before `before`, as `claim_care_schedules`."""
         ...
 
+    def advance_care_schedules(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        """Move many schedules' cursors at once (one statement; `care_schedules.advance` is
+        the one-row form)."""
+        ...
+
+    def advance_vaccinations(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        """Move many doses' cursors at once."""
+        ...
+
     def audiences(self, pet_ids: Sequence[UUID]) -> dict[UUID, PetAudience]:
         """Each existing pet's name and its family's members (pets that are gone are absent)."""
         ...

@@ -6,7 +6,7 @@ by construction (what `FOR UPDATE SKIP LOCKED` gives on PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -44,6 +44,16 @@ class MemoryReminders:
             dose: Vaccination = row.item
             out.append(DueDose(dose, row.family_id, at))
         return out
+
+    def advance_care_schedules(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        for row_id, at in cursors.items():
+            if (row := self.d.care.schedules.get(row_id)) is not None:
+                row.next_fire_at = at
+
+    def advance_vaccinations(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        for row_id, at in cursors.items():
+            if (row := self.d.care.vaccinations.get(row_id)) is not None:
+                row.next_fire_at = at
 
     def audiences(self, pet_ids: Sequence[UUID]) -> dict[UUID, PetAudience]:
         out = {}

@@ -11,12 +11,12 @@ work's transaction, so a claim is exclusive there too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, Uuid, bindparam, select, text
+from sqlalchemy import Connection, Table, Uuid, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from adapters.sql.care import completion_from, schedule_from, vaccination_from
@@ -63,6 +63,16 @@ _COMPLETIONS = (
 )
 
 
+def _advance_pg(function: str) -> Any:
+    return text(f"SELECT {function}(:ids, :ats)").bindparams(
+        bindparam("ids", type_=_IDS), bindparam("ats", type_=postgresql.ARRAY(UtcDateTime()))
+    )
+
+
+_ADVANCE_SCHEDULES = _advance_pg("tt_advance_care_schedules")
+_ADVANCE_DOSES = _advance_pg("tt_advance_vaccinations")
+
+
 def _claim_sqlite(conn: Connection, table: Table, before: datetime, limit: int) -> Any:
     query = (
         select(table)
@@ -94,6 +104,24 @@ class SqlReminders:
             return []
         rows = self._claim(vaccinations, _CLAIM_DOSES, before, limit)
         return [DueDose(vaccination_from(r), r["family_id"], r["next_fire_at"]) for r in rows]
+
+    def _advance(self, table: Table, stmt: Any, cursors: Mapping[UUID, datetime | None]) -> None:
+        if not cursors:
+            return
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":
+            conn.execute(stmt, {"ids": list(cursors), "ats": list(cursors.values())})
+        else:
+            update_one = (
+                update(table).where(table.c.id == bindparam("row_id")).values(next_fire_at=bindparam("at"))
+            )
+            conn.execute(update_one, [{"row_id": i, "at": at} for i, at in cursors.items()])
+
+    def advance_care_schedules(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        self._advance(care_schedules, _ADVANCE_SCHEDULES, cursors)
+
+    def advance_vaccinations(self, cursors: Mapping[UUID, datetime | None]) -> None:
+        self._advance(vaccinations, _ADVANCE_DOSES, cursors)
 
     def audiences(self, pet_ids: Sequence[UUID]) -> dict[UUID, PetAudience]:
         if not pet_ids:

@@ -183,6 +183,22 @@ class ReminderSchedulerContract:
             )
             assert uow.reminders.completions([], at_8, at_8 + timedelta(days=1)) == []
 
+    def test_many_cursors_move_at_once(self, uow_factory: UnitOfWorkFactory, ids: IdGenerator) -> None:
+        (owner,), family, pet = self.family(uow_factory, ids)
+        a = self.schedule(uow_factory, ids, owner, family, pet)
+        b = self.schedule(uow_factory, ids, owner, family, pet, title="B")
+        v = self.dose(uow_factory, ids, owner, family, pet, date(2026, 12, 20))
+        later = T0 + timedelta(days=3)
+        with uow_factory(None) as uow:
+            uow.reminders.advance_care_schedules({a.id: later, b.id: None})
+            uow.reminders.advance_vaccinations({v.id: later})
+            uow.reminders.advance_care_schedules({})
+            uow.commit()
+        with uow_factory(owner.id) as uow:
+            assert uow.care_schedules.next_fire_at(a.id) == later
+            assert uow.care_schedules.next_fire_at(b.id) is None
+            assert uow.vaccinations.next_fire_at(v.id) == later
+
     # --- a scheduler pass ----------------------------------------------------------------------
 
     def test_a_dose_due_in_the_next_minute_reaches_every_member_once_on_each_channel(

@@ -124,6 +124,7 @@ def _care_batch(
     done = uow.reminders.completions([d.schedule.id for d in due], earliest, horizon)
     tz = {r.user_id: r.timezone for r in people.values()}
     requests: list[DeliveryRequest] = []
+    cursors: dict[UUID, datetime | None] = {}
     for d in due:
         start = _window_start(d.next_fire_at, now, s.max_lateness)
         audience = audiences.get(d.schedule.pet_id)
@@ -132,7 +133,8 @@ def _care_batch(
                 [d.schedule], done, _audience(audience, people), start, horizon, s.reminders
             ):
                 requests.append(_care_request(reminder, d.schedule, audience, tz))
-        uow.care_schedules.advance(d.schedule.id, care_next_fire_at(d.schedule, horizon, s.reminders))
+        cursors[d.schedule.id] = care_next_fire_at(d.schedule, horizon, s.reminders)
+    uow.reminders.advance_care_schedules(cursors)
     added = sum(enqueue(uow, ids, now, requests))
     uow.commit()
     return PassResult(care_rows=len(due), enqueued=added)
@@ -158,6 +160,7 @@ def _vaccination_batch(
     audiences = uow.reminders.audiences(sorted({d.dose.pet_id for d in due}))
     people = _people(uow, audiences)
     requests: list[DeliveryRequest] = []
+    cursors: dict[UUID, datetime | None] = {}
     for d in due:
         start = _window_start(d.next_fire_at, now, s.max_lateness)
         audience = audiences.get(d.dose.pet_id)
@@ -169,7 +172,8 @@ def _vaccination_batch(
             ):
                 requests.append(_vaccination_request(reminder, d.dose, audience))
         # A dose is never superseded here (see above): its cursor walks its own candidates.
-        uow.vaccinations.advance(d.dose.id, vaccination_next_fire_at(d.dose, False, horizon, s.reminders))
+        cursors[d.dose.id] = vaccination_next_fire_at(d.dose, False, horizon, s.reminders)
+    uow.reminders.advance_vaccinations(cursors)
     added = sum(enqueue(uow, ids, now, requests))
     uow.commit()
     return PassResult(vaccination_rows=len(due), enqueued=added)

@@ -120,9 +120,12 @@ def test_only_the_app_role_may_call_the_scheduler_functions(postgres_database: P
         postgres_database,
         "SELECT p.proname, p.prosecdef, has_function_privilege('public', p.oid, 'EXECUTE') "
         "FROM pg_proc p WHERE p.proname IN ('tt_claim_due_care_schedules', 'tt_claim_due_vaccinations', "
+        "'tt_advance_care_schedules', 'tt_advance_vaccinations', "
         "'tt_reminder_audiences', 'tt_reminder_completions') ORDER BY 1",
     )
     assert [(name, definer, public) for name, definer, public in rows] == [
+        ("tt_advance_care_schedules", True, False),
+        ("tt_advance_vaccinations", True, False),
         ("tt_claim_due_care_schedules", True, False),
         ("tt_claim_due_vaccinations", True, False),
         ("tt_reminder_audiences", True, False),

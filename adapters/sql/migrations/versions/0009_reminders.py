@@ -48,6 +48,19 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $
     FOR UPDATE SKIP LOCKED
 $$;
 
+-- Many cursors in one statement (the per-row tt_advance_* of care cost a round trip each).
+CREATE FUNCTION tt_advance_care_schedules(p_ids uuid[], p_ats timestamptz[]) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    UPDATE public.care_schedules s SET next_fire_at = u.at
+    FROM unnest(p_ids, p_ats) AS u(id, at) WHERE s.id = u.id
+$$;
+
+CREATE FUNCTION tt_advance_vaccinations(p_ids uuid[], p_ats timestamptz[]) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    UPDATE public.vaccinations v SET next_fire_at = u.at
+    FROM unnest(p_ids, p_ats) AS u(id, at) WHERE v.id = u.id
+$$;
+
 CREATE FUNCTION tt_reminder_audiences(p_pet_ids uuid[])
 RETURNS TABLE (pet_id uuid, pet_name varchar, family_id uuid, user_id uuid, role varchar)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -69,6 +82,8 @@ $$;
 _FUNCTION_SIGNATURES = (
     "tt_claim_due_care_schedules(timestamptz, integer)",
     "tt_claim_due_vaccinations(timestamptz, integer)",
+    "tt_advance_care_schedules(uuid[], timestamptz[])",
+    "tt_advance_vaccinations(uuid[], timestamptz[])",
     "tt_reminder_audiences(uuid[])",
     "tt_reminder_completions(uuid[], timestamptz, timestamptz)",
 )
