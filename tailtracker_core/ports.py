@@ -756,6 +756,11 @@ class EmailSuppressionRepository(Protocol):
 
     def is_suppressed(self, email: str) -> bool: ...
 
+    def suppressed_among(self, emails: Sequence[str]) -> set[str]:
+        """The addresses among these that are suppressed, lower-cased (one query, for
+        planners deciding about many recipients at once)."""
+        ...
+
     def remove(self, email: str) -> None: ...
 
 

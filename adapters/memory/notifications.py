@@ -136,5 +136,8 @@ class MemoryEmailSuppressions:
     def is_suppressed(self, email: str) -> bool:
         return email.strip().lower() in self.d.email_suppressions
 
+    def suppressed_among(self, emails: Sequence[str]) -> set[str]:
+        return {e.strip().lower() for e in emails} & set(self.d.email_suppressions)
+
     def remove(self, email: str) -> None:
         self.d.email_suppressions.pop(email.strip().lower(), None)

@@ -311,6 +311,13 @@ class SqlEmailSuppressions:
         stmt = select(t.c.email_key).where(t.c.email_key == email.strip().lower())
         return self._conn().execute(stmt).first() is not None
 
+    def suppressed_among(self, emails: Sequence[str]) -> set[str]:
+        keys = list({e.strip().lower() for e in emails})
+        if not keys:
+            return set()
+        t = email_suppressions
+        return set(self._conn().execute(select(t.c.email_key).where(t.c.email_key.in_(keys))).scalars())
+
     def remove(self, email: str) -> None:
         t = email_suppressions
         self._conn().execute(delete(t).where(t.c.email_key == email.strip().lower()))

@@ -444,6 +444,9 @@ class NotificationStoreContract:
         with uow_factory(None) as uow:
             assert uow.email_suppressions.is_suppressed(" GONE@example.ORG")
             assert not uow.email_suppressions.is_suppressed("other@example.org")
+            among = uow.email_suppressions.suppressed_among(["GONE@example.org ", "other@example.org"])
+            assert among == {"gone@example.org"}
+            assert uow.email_suppressions.suppressed_among([]) == set()
             uow.email_suppressions.remove("gone@EXAMPLE.org")
             uow.commit()
         with uow_factory(None) as uow:

@@ -99,10 +99,11 @@ def recipients(uow: UnitOfWork, user_ids: Sequence[UUID]) -> list[Recipient]:
     channels they can be reached on (email unless their address was disabled after a bounce)."""
     users = uow.users.get_many(user_ids)
     prefs = uow.notification_preferences.get_many([u.id for u in users])
+    suppressed = uow.email_suppressions.suppressed_among([u.email for u in users])
     out = []
     for u in users:
         reachable = {Channel.IN_APP}
-        if not uow.email_suppressions.is_suppressed(u.email):
+        if u.email.strip().lower() not in suppressed:
             reachable.add(Channel.EMAIL)
         out.append(
             Recipient(u.id, u.timezone, prefs.get(u.id, NotificationPreferences()), frozenset(reachable))
