@@ -123,10 +123,15 @@ def bench_expand(n: int) -> dict[str, Any]:
 # --- (b) one scheduler pass over 1,000,000 schedules -----------------------------------------
 
 
+FRESH = False  # --fresh: drop and rebuild the database first (e.g. after migrations were renamed)
+
+
 def _urls(admin_url: str) -> Any:
     from benchmarks.generate import Dataset, generate
 
-    return generate(Dataset(150_000, 90_000, 300_000), admin_url=admin_url, database=DATABASE)
+    global FRESH
+    fresh, FRESH = FRESH, False  # once per run
+    return generate(Dataset(150_000, 90_000, 300_000), admin_url=admin_url, database=DATABASE, fresh=fresh)
 
 
 # One statement: 1,000,000 schedules over the 300,000 pets. Kind: 80 % reminded (medication,
@@ -370,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8183)
     p.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
+    p.add_argument("--fresh", action="store_true", help="drop and rebuild the benchmark database first")
     args = p.parse_args(argv)
+    global FRESH
+    FRESH = args.fresh
     report: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(),

@@ -159,9 +159,11 @@ class Settings:
                 raise SettingsError(f"TAILTRACKER_{name.upper()} must be 0 (the default) or more")
         if self.scheduler_interval_seconds < 1 or self.scheduler_batch < 1:
             raise SettingsError("TAILTRACKER_SCHEDULER_INTERVAL_SECONDS and _BATCH must be >= 1")
-        if self.scheduler_lookahead_seconds < 0 or self.scheduler_max_lateness_seconds < 0:
+        if not 0 <= self.scheduler_lookahead_seconds <= 3600:
+            raise SettingsError("TAILTRACKER_SCHEDULER_LOOKAHEAD_SECONDS must be between 0 and 3600")
+        if not 0 <= self.scheduler_max_lateness_seconds <= 30 * 86400:
             raise SettingsError(
-                "TAILTRACKER_SCHEDULER_LOOKAHEAD_SECONDS and _MAX_LATENESS_SECONDS must be >= 0"
+                "TAILTRACKER_SCHEDULER_MAX_LATENESS_SECONDS must be between 0 and 2592000 (30 days)"
             )
         if self.clock_offset_seconds and self.env == "production":
             raise SettingsError("TAILTRACKER_CLOCK_OFFSET_SECONDS is for tests and demos, not production")
