@@ -128,5 +128,6 @@ def test_only_the_scheduler_functions_cross_families(world: dict[str, object], a
             "FROM pg_proc p WHERE p.proname LIKE 'tt_due_%' OR p.proname LIKE 'tt_advance_%'"
         )
     ).all()
-    assert len(privileges) == 4
+    # care's four, and the reminder scheduler's two batch advances (migration reminders)
+    assert len(privileges) == 6
     assert not any(granted for _, granted in privileges)
