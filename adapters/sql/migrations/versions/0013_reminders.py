@@ -2,8 +2,8 @@
 care schedules and vaccinations with FOR UPDATE SKIP LOCKED (a doubled scheduler splits the
 work), and read a pet's audience and its schedules' completions. SQLite needs nothing.
 
-Revision ID: 0012_reminders
-Revises: 0011_lost_pet_alert_batches
+Revision ID: 0013_reminders
+Revises: 0012_calendar_feeds
 Create Date: 2026-11-25
 """
 
@@ -13,8 +13,8 @@ import re
 
 from alembic import context, op
 
-revision = "0012_reminders"
-down_revision = "0011_lost_pet_alert_batches"
+revision = "0013_reminders"
+down_revision = "0012_calendar_feeds"
 branch_labels = None
 depends_on = None
 
