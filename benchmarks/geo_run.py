@@ -458,6 +458,11 @@ def _fanout_arrange(conn: Any, users: int, radius_km: float) -> tuple[Any, Any, 
     alerts removed, and as many extra consenting users within the radius as it takes for the
     report to alert exactly `users` people. Returns (owner id, pet id, extra users, expected)."""
     lat, lon = FANOUT_CENTRE
+    # consent_records has no foreign key to users (records outlive accounts): delete them first
+    conn.execute(
+        "DELETE FROM consent_records WHERE user_id IN"
+        " (SELECT id FROM users WHERE email_key LIKE 'fanout.extra.%%')"
+    )
     conn.execute("DELETE FROM users WHERE email_key LIKE 'fanout.extra.%%'")
     row = conn.execute("SELECT id FROM users WHERE email_key = 'fanout.owner@example.test'").fetchone()
     if row is None:
