@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from attrs import asdict, evolve, frozen
@@ -89,6 +90,25 @@ def _pet(uow: UnitOfWork, pet_id: UUID, actor: UUID, action: Action) -> Pet:
     require(uow.families.role_of(pet.family_id, actor) if pet else None, action, "pet")
     assert pet is not None
     return pet
+
+
+class _PetItem(Protocol):
+    @property
+    def pet_id(self) -> UUID: ...
+
+
+_T = TypeVar("_T", bound=_PetItem)
+
+
+def _of_pet(uow: UnitOfWork, item: _T | None, actor: UUID, action: Action, what: str) -> tuple[Pet, _T]:
+    """A pet's record and its pet, if the actor may do `action` there; a missing record and
+    one the actor may not see are the same 404 (outsiders learn nothing)."""
+    if item is None:
+        raise NotFound(f"{what} not found")
+    try:
+        return _pet(uow, item.pet_id, actor, action), item
+    except NotFound:
+        raise NotFound(f"{what} not found") from None
 
 
 def _check_version(expected: int | None, actual: int, what: str) -> None:
@@ -210,14 +230,7 @@ def list_vaccinations(deps: Deps, actor: UUID, pet_id: UUID) -> list[DoseView]:
 
 
 def _dose(uow: UnitOfWork, dose_id: UUID, actor: UUID, action: Action) -> tuple[Pet, Vaccination]:
-    dose = uow.vaccinations.get(dose_id)
-    if dose is None:
-        raise NotFound("vaccination not found")
-    try:
-        pet = _pet(uow, dose.pet_id, actor, action)
-    except NotFound:
-        raise NotFound("vaccination not found") from None
-    return pet, dose
+    return _of_pet(uow, uow.vaccinations.get(dose_id), actor, action, "vaccination")
 
 
 def get_vaccination(deps: Deps, actor: UUID, dose_id: UUID) -> DoseView:
@@ -353,13 +366,7 @@ def list_medical_records(
 
 
 def _record(uow: UnitOfWork, record_id: UUID, actor: UUID, action: Action) -> tuple[Pet, MedicalRecord]:
-    record = uow.medical_records.get(record_id)
-    if record is None:
-        raise NotFound("medical record not found")
-    try:
-        return _pet(uow, record.pet_id, actor, action), record
-    except NotFound:
-        raise NotFound("medical record not found") from None
+    return _of_pet(uow, uow.medical_records.get(record_id), actor, action, "medical record")
 
 
 def get_medical_record(deps: Deps, actor: UUID, record_id: UUID) -> MedicalRecord:
@@ -465,13 +472,7 @@ def list_care_schedules(deps: Deps, actor: UUID, pet_id: UUID) -> list[CareSched
 
 
 def _schedule(uow: UnitOfWork, schedule_id: UUID, actor: UUID, action: Action) -> tuple[Pet, CareSchedule]:
-    schedule = uow.care_schedules.get(schedule_id)
-    if schedule is None:
-        raise NotFound("care schedule not found")
-    try:
-        return _pet(uow, schedule.pet_id, actor, action), schedule
-    except NotFound:
-        raise NotFound("care schedule not found") from None
+    return _of_pet(uow, uow.care_schedules.get(schedule_id), actor, action, "care schedule")
 
 
 def get_care_schedule(deps: Deps, actor: UUID, schedule_id: UUID) -> CareSchedule:
