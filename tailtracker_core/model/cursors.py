@@ -33,6 +33,7 @@ __all__ = [
     "LATEST_OFFSET",
     "OFFSET_STEP",
     "care_next_fire_at",
+    "resume_from",
     "vaccination_candidates",
     "vaccination_cursors",
     "vaccination_next_fire_at",
@@ -47,6 +48,15 @@ def _aware(after: datetime) -> datetime:
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValidationFailed.single("after", "a date-time with a UTC offset")
     return after.astimezone(UTC)
+
+
+def resume_from(stored: datetime | None, now: datetime) -> datetime:
+    """Where an edited row's cursor is recomputed from. A stored cursor in the past marks a
+    window the scheduler has not planned yet (it would have moved the cursor past it): the
+    new cursor starts there, so an edit between the reminder instant and the next pass does
+    not skip the reminder. Otherwise (a future cursor, or none): the edit's `now`."""
+    now = _aware(now)
+    return min(_aware(stored), now) if stored is not None else now
 
 
 def care_next_fire_at(

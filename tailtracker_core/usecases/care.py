@@ -30,7 +30,7 @@ from tailtracker_core.model.care import (
     check_range,
     mark_completed,
 )
-from tailtracker_core.model.cursors import care_next_fire_at, vaccination_cursors
+from tailtracker_core.model.cursors import care_next_fire_at, resume_from, vaccination_cursors
 from tailtracker_core.model.medical import MedicalRecord, MedicalRecordKind
 from tailtracker_core.model.pets import Pet
 from tailtracker_core.model.roles import Action
@@ -188,6 +188,9 @@ def _set_vaccination_cursors(
 
     was, now_is = superseded(before), superseded(after)
     cursors = vaccination_cursors(after, now, deps.config.reminders)
+    if changed is not None:  # the edited dose keeps a window the scheduler has not planned yet
+        start = resume_from(uow.vaccinations.next_fire_at(changed), now)
+        cursors[changed] = vaccination_cursors(after, start, deps.config.reminders)[changed]
     for d in after:
         if d.id == changed or was.get(d.id) != now_is[d.id]:
             uow.vaccinations.advance(d.id, cursors[d.id])
@@ -503,7 +506,8 @@ def update_care_schedule(
             )
         except ValidationFailed as exc:
             raise _renamed(exc, _SCHEDULE_FIELDS) from None
-        uow.care_schedules.save(revised, care_next_fire_at(revised, now, deps.config.reminders))
+        start = resume_from(uow.care_schedules.next_fire_at(schedule.id), now)
+        uow.care_schedules.save(revised, care_next_fire_at(revised, start, deps.config.reminders))
         uow.record(CareScheduleChanged(schedule.id, pet.id, pet.family_id, "updated"))
         uow.commit()
     return revised
