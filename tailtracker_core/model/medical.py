@@ -84,3 +84,8 @@ class MedicalRecord:
             self.id, self.pet_id, kind, occurred_on, title, self.created_by, now, notes, vet, file_ids
         )
         return evolve(fresh, created_at=self.created_at, version=self.version + 1)
+
+    def without_file(self, file_id: UUID, now: datetime) -> MedicalRecord:
+        """The record with one attachment gone (the file was deleted), one version up."""
+        kept = tuple(f for f in self.file_ids if f != file_id)
+        return evolve(self, file_ids=kept, updated_at=now, version=self.version + 1)

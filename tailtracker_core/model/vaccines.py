@@ -147,6 +147,10 @@ class Vaccination:
         )
         return evolve(fresh, version=self.version + 1)
 
+    def without_certificate(self) -> Vaccination:
+        """The dose with its certificate file gone (the file was deleted), one version up."""
+        return evolve(self, certificate_id=None, version=self.version + 1)
+
     @property
     def code(self) -> str:
         return canonical_code(self.vaccine.code)

@@ -15,13 +15,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from attrs import frozen
 
 from tailtracker_core.errors import NotFound, TierLimitExceeded, UnsupportedFileType
-from tailtracker_core.events import DomainEvent, FamilyDeleted, FileDeleted, FileStored, PetDeleted
+from tailtracker_core.events import (
+    DomainEvent,
+    FamilyDeleted,
+    FileDeleted,
+    FileStored,
+    MedicalRecordChanged,
+    PetDeleted,
+    VaccinationChanged,
+)
 from tailtracker_core.model.files import (
     FileKind,
     MediaType,
@@ -241,12 +249,31 @@ def open_file(deps: Deps, actor: UUID, file_id: UUID, variant: Variant = Variant
 
 
 def delete_file(deps: Deps, actor: UUID, file_id: UUID) -> None:
-    """Owners and members; the blobs go after the commit (FileDeleted, handled by the worker)."""
+    """Owners and members; the blobs go after the commit (FileDeleted, handled by the worker).
+    Records that point at the file (a dose's certificate, a medical record's attachments) let
+    go of it in the same transaction, so none is left pointing at a file that is gone."""
     with deps.uow(actor) as uow:
         stored = _file(uow, file_id, actor, Action.EDIT)
+        if stored.pet_id is not None:
+            _detach(uow, stored.pet_id, stored.family_id, stored.id, deps.clock.now())
         uow.files.delete(stored.id)
         uow.record(FileDeleted(stored.id, stored.family_id, stored.pet_id, stored.keys))
         uow.commit()
+
+
+def _detach(uow: UnitOfWork, pet_id: UUID, family_id: UUID, file_id: UUID, now: datetime) -> None:
+    for dose in uow.vaccinations.for_pet(pet_id):
+        if dose.certificate_id == file_id:
+            uow.vaccinations.save(dose.without_certificate())
+            uow.record(VaccinationChanged(dose.id, pet_id, family_id, "updated"))
+    after: UUID | None = None
+    while page := uow.medical_records.list_for_pet(pet_id, after, 200):
+        for record in page:
+            if file_id in record.file_ids:
+                revised = record.without_file(file_id, now)
+                uow.medical_records.save(revised)
+                uow.record(MedicalRecordChanged(record.id, pet_id, family_id, "updated", revised.file_ids))
+        after = page[-1].id
 
 
 def check_attachments(uow: UnitOfWork, pet_id: UUID, file_ids: Sequence[UUID], field: str) -> None:

@@ -513,3 +513,30 @@ def test_attachments_must_be_files_of_the_same_pet(alice: Any, bob: Any, pet: st
         alice.patch(f"/v1/medical-records/{record['id']}", json={"title": "Bloods, fasting"}).status_code
         == 200
     )
+
+
+def test_deleting_a_file_detaches_it_from_doses_and_records(alice: Any, pet: str) -> None:
+    """No record is left pointing at a deleted file (it used to keep the id and 404 on fetch)."""
+    certificate, lab, invoice = (_document(alice, pet, n) for n in ("cert.pdf", "lab.pdf", "invoice.pdf"))
+    dose = alice.post(
+        f"/v1/pets/{pet}/vaccinations",
+        json={"vaccine": "rabies", "administered_on": "2026-01-01", "certificate_id": certificate},
+    ).json()
+    record = alice.post(
+        f"/v1/pets/{pet}/medical-records",
+        json={"kind": "lab", "occurred_on": "2026-01-01", "title": "Bloods", "file_ids": [lab, invoice]},
+    ).json()
+    untouched = alice.post(
+        f"/v1/pets/{pet}/medical-records",
+        json={"kind": "visit", "occurred_on": "2026-01-02", "title": "Check-up", "file_ids": [invoice]},
+    ).json()
+    assert alice.delete(f"/v1/files/{certificate}").status_code == 204
+    assert alice.delete(f"/v1/files/{lab}").status_code == 204
+    got = alice.get(f"/v1/vaccinations/{dose['id']}")
+    assert got.json()["certificate_id"] is None
+    assert got.headers["etag"] == '"2"'  # a change: caches and If-Match see it
+    rec = alice.get(f"/v1/medical-records/{record['id']}")
+    assert rec.json()["file_ids"] == [invoice]
+    assert rec.headers["etag"] == '"2"'
+    assert alice.get(f"/v1/medical-records/{untouched['id']}").headers["etag"] == '"1"'
+    assert alice.get(f"/v1/files/{invoice}").status_code == 200
