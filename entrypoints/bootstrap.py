@@ -477,6 +477,8 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
             Category.LOST_PET_ALERT: lost_alerts.still_wanted,
             Category.CARE_REMINDER: partial(still_wanted, settings=deps.config.reminders),
         },
+        # The batch form (deliver_batch, the fan-out's chunks): one query per chunk.
+        still_wanted_many={Category.LOST_PET_ALERT: lost_alerts.still_wanted_many},
     )
     handlers = EventHandlers(
         email=email,

@@ -18,6 +18,7 @@ from attrs import define
 
 from adapters.messaging import PermanentEmailError
 from tailtracker_core.events import (
+    DeliveriesDue,
     DeliveryDue,
     InvitationCreated,
     LostReportOpened,
@@ -41,12 +42,20 @@ from tailtracker_core.usecases.deps import Deps
 from tailtracker_core.usecases.emails import send_invitation_email
 from tailtracker_core.usecases.files import delete_blobs_for
 from tailtracker_core.usecases.lost_alerts import alert_batch
-from tailtracker_core.usecases.notifications import Deliverer, deliver, dispatch_due, give_up
+from tailtracker_core.usecases.notifications import (
+    Deliverer,
+    deliver,
+    deliver_batch,
+    dispatch_due,
+    give_up,
+    give_up_batch,
+)
 from tailtracker_core.usecases.outbox import relay_once
 
 __all__ = [
     "ACTOR_NAME",
     "DELIVER_ACTOR_NAME",
+    "DELIVER_BATCH_ACTOR_NAME",
     "NOTIFICATION_QUEUE_NAME",
     "QUEUE_NAME",
     "FAN_OUT_ACTOR_NAME",
@@ -61,6 +70,10 @@ ACTOR_NAME = "handle_event"
 QUEUE_NAME = "events"
 DELIVER_ACTOR_NAME = "deliver_notification"
 EXHAUSTED_ACTOR_NAME = "delivery_retries_exhausted"
+DELIVER_BATCH_ACTOR_NAME = "deliver_notifications"
+BATCH_EXHAUSTED_ACTOR_NAME = "delivery_batch_retries_exhausted"
+DEFAULT_MIN_BACKOFF_MS = 15_000  # the broker's Retries defaults (broker_from_url)
+DEFAULT_MAX_BACKOFF_MS = 3_600_000
 NOTIFICATION_QUEUE_NAME = "notifications"
 FAN_OUT_ACTOR_NAME = "fan_out_lost_alerts"
 
@@ -83,6 +96,8 @@ class EventHandlers:
     notification_max_backoff_ms: int | None = None
     # Set by register_actors: hands a due delivery to the delivery actor.
     on_delivery_due: Callable[[DeliveryDue], None] | None = None
+    # Set by register_actors: hands a chunk of due deliveries to the batch delivery actor.
+    on_deliveries_due: Callable[[DeliveriesDue], None] | None = None
     blobs: FileStore | None = None  # deletes the blobs of deleted files, pets and families
     # The geo index to keep in step (a cache adapter acts on put/remove; database ones ignore them).
     geo_index: GeoIndex | None = None
@@ -107,6 +122,8 @@ class EventHandlers:
             _log.info("invitation %s: %s", event.invitation_id, "email sent" if sent else "already sent")
         elif isinstance(event, DeliveryDue) and self.on_delivery_due is not None:
             self.on_delivery_due(event)
+        elif isinstance(event, DeliveriesDue) and self.on_deliveries_due is not None:
+            self.on_deliveries_due(event)
         elif self.blobs is not None and (deleted := delete_blobs_for(event, self.blobs)) is not None:
             _log.info("%s: %d stored blobs deleted", topic, deleted)
         elif isinstance(event, LostReportOpened | LostReportResolved):
@@ -211,6 +228,54 @@ def _register_delivery(
         **backoff,
     )(deliver_notification)
     handlers.on_delivery_due = lambda event: actor.send(str(event.delivery_id), str(event.user_id))
+    _register_batch_delivery(broker, handlers, deliverer, queue_name, actor)
+
+
+def _register_batch_delivery(
+    broker: dramatiq.Broker,
+    handlers: EventHandlers,
+    deliverer: Deliverer,
+    queue_name: str,
+    single: dramatiq.Actor[Any, Any],
+) -> None:
+    """`deliver_notifications(delivery_ids)`: one message per chunk of deliveries
+    (`DeliveriesDue`, the alert fan-out), delivered by `deliver_batch`. What the batch hands
+    back goes to the single delivery actor, which then owns it: a transient email failure
+    after the backoff of its attempt count (and from there the actor's own retries), a
+    delivery in flight elsewhere at once (it raises DeliveryInFlight and is retried until the
+    other attempt's lease is over). The chunk's message is acknowledged only after those
+    messages are on the broker: a worker killed before that gets the chunk redelivered, which
+    skips what is finished. The chunk itself is retried only when the store fails."""
+    min_ms = handlers.notification_min_backoff_ms or DEFAULT_MIN_BACKOFF_MS
+    max_ms = handlers.notification_max_backoff_ms or DEFAULT_MAX_BACKOFF_MS
+
+    def deliver_notifications(delivery_ids: list[str]) -> None:
+        result = deliver_batch(deliverer, [UUID(i) for i in delivery_ids])
+        for delivery_id, user_id, attempts in result.retry:
+            delay = min(min_ms * 2 ** max(attempts - 1, 0), max_ms)
+            single.send_with_options(args=(str(delivery_id), str(user_id)), delay=delay)
+        for delivery_id, user_id in result.single:
+            single.send(str(delivery_id), str(user_id))
+
+    def delivery_batch_retries_exhausted(message: dict[str, Any], info: dict[str, Any]) -> None:
+        ids = [UUID(i) for i in message["args"][0]]
+        give_up_batch(deliverer, ids, f"retries exhausted after {info.get('retries')}")
+
+    for name in (DELIVER_BATCH_ACTOR_NAME, BATCH_EXHAUSTED_ACTOR_NAME):
+        broker.actors.pop(name, None)
+    dramatiq.actor(
+        broker=broker, actor_name=BATCH_EXHAUSTED_ACTOR_NAME, queue_name=queue_name, max_retries=3
+    )(delivery_batch_retries_exhausted)
+    backoff: dict[str, Any] = {"min_backoff": min_ms, "max_backoff": max_ms}
+    batch = dramatiq.actor(
+        broker=broker,
+        actor_name=DELIVER_BATCH_ACTOR_NAME,
+        queue_name=queue_name,
+        max_retries=max(deliverer.max_attempts - 1, 0),
+        on_retry_exhausted=BATCH_EXHAUSTED_ACTOR_NAME,
+        **backoff,
+    )(deliver_notifications)
+    handlers.on_deliveries_due = lambda event: batch.send([str(i) for i in event.delivery_ids])
 
 
 def _register_alert_fan_out(

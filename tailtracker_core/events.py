@@ -17,6 +17,7 @@ __all__ = [
     "VaccinationChanged",
     "VaccinationRecorded",
     "ConsentChanged",
+    "DeliveriesDue",
     "DeliveryDue",
     "DomainEvent",
     "EVENT_TYPES",
@@ -170,6 +171,16 @@ class DeliveryDue(DomainEvent):
 
 
 @frozen
+class DeliveriesDue(DomainEvent):
+    """A chunk of notification deliveries (any users) is due now; the worker delivers them
+    together (`usecases.notifications.deliver_batch`). Recorded by bulk callers such as the
+    lost-pet alert fan-out instead of one `DeliveryDue` per delivery."""
+
+    topic = "deliveries.due"
+    delivery_ids: tuple[UUID, ...]
+
+
+@frozen
 class FileStored(DomainEvent):
     topic = "file.stored"
     file_id: UUID
@@ -290,6 +301,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ConsentChanged,
         ErasureRequested,
         DeliveryDue,
+        DeliveriesDue,
         FileStored,
         FileDeleted,
         LostReportOpened,

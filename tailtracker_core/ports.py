@@ -246,6 +246,14 @@ class EmailSender(Protocol):
         address or the content is refused for good)."""
         ...
 
+    def send_many(self, messages: Sequence[EmailMessage]) -> list[EmailDeliveryError | None]:
+        """Deliver several messages over one connection where the transport has one; never
+        raises for a message: its outcome at its position (None: delivered, else the
+        TransientEmailError or PermanentEmailError `send` would have raised). One refused
+        recipient does not stop the others; a broken connection is opened again once, and
+        messages it cannot deliver then are transient failures."""
+        ...
+
 
 # --- persistence ----------------------------------------------------------------------------
 
@@ -708,12 +716,34 @@ class DeliveryRepository(Protocol):
         (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
         ...
 
+    def lock_many(self, delivery_ids: Sequence[UUID]) -> list[Delivery]:
+        """The deliveries among these ids, for EVERY user (the batch delivery worker's one
+        cross-user read; PostgreSQL: a SECURITY DEFINER function), in id order, each locked
+        until the transaction ends (PostgreSQL: FOR UPDATE, taken in id order so two batches
+        sharing rows cannot deadlock; SQLite and memory: the unit of work is the only writer).
+        Unknown ids are left out."""
+        ...
+
+    def save_many(self, deliveries: Sequence[Delivery]) -> set[UUID]:
+        """Store changed deliveries of any users (the state columns: status, attempts,
+        last_error, sent_at, lease_until, version), each only where the stored version is one
+        below its own; returns the ids stored. A delivery changed by someone else meanwhile is
+        left as it is (and not in the result). One round trip where the store can."""
+        ...
+
 
 class NotificationRepository(Protocol):
     """In-app notifications; a user sees only their own."""
 
     def add(self, notification: Notification) -> bool:
         """Insert; False when one exists for the same delivery (a redelivered task)."""
+        ...
+
+    def add_many(self, notifications: Sequence[Notification]) -> set[UUID]:
+        """Insert in-app notifications of any users (the batch delivery worker) and return
+        the delivery ids that went in. Skipped: one whose delivery already has a notification
+        (a replay), and one that does not belong to an in-app delivery of its user
+        (PostgreSQL: a SECURITY DEFINER function that checks exactly that)."""
         ...
 
     def get(self, notification_id: UUID) -> Notification | None: ...

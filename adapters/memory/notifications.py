@@ -15,7 +15,7 @@ from attrs import evolve
 
 from tailtracker_core.errors import Conflict
 from tailtracker_core.model.notifications import Delivery, DeliveryStatus, DueDelivery, Notification
-from tailtracker_core.model.reminders import NotificationPreferences
+from tailtracker_core.model.reminders import Channel, NotificationPreferences
 
 __all__ = [
     "MemoryDeliveries",
@@ -71,6 +71,25 @@ class MemoryDeliveries:
             x.version += 1
         return [DueDelivery(x.id, x.user_id) for x in due]
 
+    def lock_many(self, delivery_ids: Sequence[UUID]) -> list[Delivery]:
+        # One unit of work holds the store at a time: reading is locking.
+        found = (self.d.deliveries.get(i) for i in set(delivery_ids))
+        return sorted((copy.deepcopy(x) for x in found if x is not None), key=lambda x: x.id)
+
+    def save_many(self, deliveries: Sequence[Delivery]) -> set[UUID]:
+        stored_ids = set()
+        for d in deliveries:
+            stored = self.d.deliveries.get(d.id)
+            if stored is None or stored.version != d.version - 1:
+                continue
+            for name in _STATE:
+                setattr(stored, name, getattr(d, name))
+            stored_ids.add(d.id)
+        return stored_ids
+
+
+_STATE = ("status", "attempts", "last_error", "sent_at", "lease_until", "version")
+
 
 class MemoryNotifications:
     def __init__(self, d: Any) -> None:
@@ -81,6 +100,20 @@ class MemoryNotifications:
             return False
         self.d.notifications[notification.id] = notification
         return True
+
+    def add_many(self, notifications: Sequence[Notification]) -> set[UUID]:
+        taken = {n.delivery_id for n in self.d.notifications.values()}
+        added = set()
+        for n in notifications:
+            delivery = self.d.deliveries.get(n.delivery_id)
+            if n.delivery_id in taken or delivery is None:
+                continue
+            if delivery.user_id != n.user_id or delivery.channel is not Channel.IN_APP:
+                continue
+            taken.add(n.delivery_id)
+            self.d.notifications[n.id] = n
+            added.add(n.delivery_id)
+        return added
 
     def get(self, notification_id: UUID) -> Notification | None:
         return self.d.notifications.get(notification_id)  # type: ignore[no-any-return]

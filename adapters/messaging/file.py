@@ -7,9 +7,10 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from adapters.messaging.errors import TransientEmailError
+from adapters.messaging.errors import EmailDeliveryError, TransientEmailError
 from adapters.messaging.message import to_mime
 from tailtracker_core.ports import EmailMessage
 
@@ -39,6 +40,17 @@ class FileEmailSender:
 
     def path_for(self, idempotency_key: str) -> Path:
         return self.directory / _file_name(idempotency_key)
+
+    def send_many(self, messages: Sequence[EmailMessage]) -> list[EmailDeliveryError | None]:
+        outcomes: list[EmailDeliveryError | None] = []
+        for message in messages:
+            try:
+                self.send(message)
+            except EmailDeliveryError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def send(self, message: EmailMessage) -> None:
         target = self.path_for(message.idempotency_key)

@@ -149,6 +149,18 @@ _INSERT_MANY_PG = text("SELECT id FROM tt_insert_deliveries(CAST(:rows AS jsonb)
     column("id", Uuid)
 )
 _CHUNK = 500
+# PostgreSQL, the batch delivery worker's cross-user steps (migration 0014): lock a chunk,
+# write state columns with the version check, insert in-app notifications.
+_LOCK_MANY_PG = text("SELECT * FROM tt_lock_deliveries(:ids)").bindparams(
+    bindparam("ids", type_=postgresql.ARRAY(Uuid))
+)
+_SAVE_MANY_PG = text("SELECT id FROM tt_save_deliveries(CAST(:rows AS jsonb)) AS id").columns(
+    column("id", Uuid)
+)
+_NOTIFY_MANY_PG = text("SELECT id FROM tt_insert_notifications(CAST(:rows AS jsonb)) AS id").columns(
+    column("id", Uuid)
+)
+_STATE = ("status", "attempts", "last_error", "sent_at", "lease_until", "version")
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +242,41 @@ class SqlDeliveries:
                 )
         return [DueDelivery(r.id, r.user_id) for r in rows]
 
+    def lock_many(self, delivery_ids: Sequence[UUID]) -> list[Delivery]:
+        wanted = list(dict.fromkeys(delivery_ids))
+        if not wanted:
+            return []
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(_LOCK_MANY_PG, {"ids": wanted}).mappings().all()
+            # A function returning the table's row type hands back raw values: map them as
+            # the table would (JSONB params arrive decoded; timestamps are aware already).
+            return [delivery_from(r) for r in rows]
+        # SQLite: every unit of work is a BEGIN IMMEDIATE transaction, so reading is locking.
+        stmt = select(deliveries).where(deliveries.c.id.in_(wanted)).order_by(deliveries.c.id)
+        return [delivery_from(r) for r in conn.execute(stmt).mappings()]
+
+    def save_many(self, batch: Sequence[Delivery]) -> set[UUID]:
+        if not batch:
+            return set()
+        conn = self._conn()
+        saved: set[UUID] = set()
+        if conn.dialect.name == "postgresql":
+            for start in range(0, len(batch), _CHUNK):
+                rows = [
+                    _json_row({"id": d.id, **{k: delivery_row(d)[k] for k in _STATE}})
+                    for d in batch[start : start + _CHUNK]
+                ]
+                saved.update(conn.execute(_SAVE_MANY_PG, {"rows": json.dumps(rows)}).scalars())
+            return saved
+        t = deliveries
+        for d in batch:
+            row = delivery_row(d)
+            stmt = update(t).where(t.c.id == d.id, t.c.version == d.version - 1)
+            if conn.execute(stmt.values({k: row[k] for k in _STATE})).rowcount == 1:
+                saved.add(d.id)
+        return saved
+
 
 class SqlNotifications:
     def __init__(self, conn: ConnectionSource) -> None:
@@ -237,6 +284,39 @@ class SqlNotifications:
 
     def add(self, notification: Notification) -> bool:
         return _insert_ignoring_duplicates(self._conn(), notifications, notification_row(notification))
+
+    def add_many(self, batch: Sequence[Notification]) -> set[UUID]:
+        if not batch:
+            return set()
+        conn = self._conn()
+        added: set[UUID] = set()
+        for start in range(0, len(batch), _CHUNK):
+            part = batch[start : start + _CHUNK]
+            if conn.dialect.name == "postgresql":
+                rows = json.dumps([_json_row(notification_row(n)) for n in part])
+                added.update(conn.execute(_NOTIFY_MANY_PG, {"rows": rows}).scalars())
+                continue
+            d = deliveries
+            owners = {
+                r.id: (r.user_id, r.channel)
+                for r in conn.execute(
+                    select(d.c.id, d.c.user_id, d.c.channel).where(d.c.id.in_([n.delivery_id for n in part]))
+                )
+            }
+            ok = [
+                notification_row(n)
+                for n in part
+                if owners.get(n.delivery_id) == (n.user_id, Channel.IN_APP.value)
+            ]
+            if ok:
+                stmt = (
+                    sqlite.insert(notifications)
+                    .values(ok)
+                    .on_conflict_do_nothing()
+                    .returning(notifications.c.delivery_id)
+                )
+                added.update(conn.execute(stmt).scalars())
+        return added
 
     def get(self, notification_id: UUID) -> Notification | None:
         stmt = select(notifications).where(notifications.c.id == notification_id)

@@ -13,6 +13,7 @@ message) claims nothing twice, so it sends nothing twice. See docs/lost-and-foun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -28,7 +29,14 @@ from tailtracker_core.usecases.deps import Deps
 from tailtracker_core.usecases.lost_found import geo_of, pet_name
 from tailtracker_core.usecases.notifications import enqueue, recipients
 
-__all__ = ["ALERT_SUBJECT_PREFIX", "BatchResult", "alert_batch", "alert_subject", "still_wanted"]
+__all__ = [
+    "ALERT_SUBJECT_PREFIX",
+    "BatchResult",
+    "alert_batch",
+    "alert_subject",
+    "still_wanted",
+    "still_wanted_many",
+]
 
 ALERT_SUBJECT_PREFIX = "lost_pet_alert:"
 
@@ -126,8 +134,9 @@ def alert_batch(
                 {**params, "distance_km": f"{alert.distance_km:.1f}"},
                 now,
             )
-        # One enqueue per batch: the deliveries go in with as few statements as the store allows.
-        added = enqueue(uow, deps.ids, now, requests)
+        # One enqueue per batch: the deliveries go in with as few statements as the store allows,
+        # and the worker gets one message per chunk of them (deliver_batch), not one per delivery.
+        added = enqueue(uow, deps.ids, now, requests, in_batches=True)
         alerted = len({r.user_id for r, ok in zip(requests, added, strict=True) if ok})
         uow.commit()
     next_after = page[-1][0] if len(page) >= batch_size else None
@@ -148,3 +157,31 @@ def still_wanted(uow: UnitOfWork, delivery: Delivery) -> bool:
     except ValueError:
         return True
     return bool(uow.lost_reports.open_lost_pets([report_id]))
+
+
+def _report_of(delivery: Delivery) -> UUID | None:
+    if not delivery.subject.startswith(ALERT_SUBJECT_PREFIX):
+        return None
+    try:
+        return UUID(delivery.subject.removeprefix(ALERT_SUBJECT_PREFIX))
+    except ValueError:
+        return None
+
+
+def still_wanted_many(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> set[UUID]:
+    """`still_wanted` for a chunk of alert deliveries (the batch delivery worker, acting for
+    nobody): one query for the recipients' consent histories, one for which of their reports
+    are still open. Returns the ids of the deliveries still wanted."""
+    histories = uow.consents.histories(list(dict.fromkeys(d.user_id for d in deliveries)))
+    reports = {r for d in deliveries if (r := _report_of(d)) is not None}
+    still_open = {lp.report.id for lp in uow.lost_reports.open_lost_pets(sorted(reports))}
+    wanted: set[UUID] = set()
+    for d in deliveries:
+        granted = current_consents(histories.get(d.user_id, [])).get(Purpose.LOCATION_ALERTS)
+        if granted is None or not granted.granted:
+            continue
+        report = _report_of(d)
+        if report is not None and report not in still_open:
+            continue
+        wanted.add(d.id)
+    return wanted
