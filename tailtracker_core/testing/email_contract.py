@@ -126,6 +126,26 @@ class EmailSenderContract:
         with pytest.raises(self.transient_error):
             unreachable_sender.send(_message("k-down"))
 
+    def test_send_many_delivers_each_message_and_says_so_in_order(
+        self, email_sender: EmailSender, delivered: Delivered
+    ) -> None:
+        batch = [
+            _message(f"k-many-{i}", to=f"n{i}@example.org", subject=f"Nr. {i} für Jörg") for i in range(3)
+        ]
+        assert email_sender.send_many(batch) == [None, None, None]
+        assert email_sender.send_many([]) == []
+        got = {str(m["To"]): str(m["Subject"]) for m in delivered()}
+        assert got == {f"n{i}@example.org": f"Nr. {i} für Jörg" for i in range(3)}
+
+    def test_send_many_to_a_server_that_is_down_reports_each_as_transient(
+        self, unreachable_sender: EmailSender | None
+    ) -> None:
+        if unreachable_sender is None:
+            pytest.skip("this adapter has no server that can be down")
+        outcomes = unreachable_sender.send_many([_message("k-down-1"), _message("k-down-2")])
+        assert len(outcomes) == 2
+        assert all(isinstance(o, self.transient_error) for o in outcomes)
+
 
 class RemoteEmailSenderContract(EmailSenderContract):
     """For senders with a far end (an SMTP server, an HTTP API) that can refuse or defer a
@@ -145,3 +165,31 @@ class RemoteEmailSenderContract(EmailSenderContract):
         with pytest.raises(self.transient_error):
             email_sender.send(_message("k-deferred", to=deferred_recipient))
         assert delivered() == []
+
+    def test_send_many_reports_a_refusal_at_its_place_and_delivers_the_others(
+        self,
+        email_sender: EmailSender,
+        delivered: Delivered,
+        refused_recipient: str,
+        deferred_recipient: str,
+    ) -> None:
+        batch = [
+            _message("k-m1", to="one@example.org"),
+            _message("k-m2", to=refused_recipient),
+            _message("k-m3", to="three@example.org"),
+            _message("k-m4", to=deferred_recipient),
+            _message("k-m5", to="five@example.org"),
+        ]
+        outcomes = email_sender.send_many(batch)
+        assert [type(o) for o in outcomes] == [
+            type(None),
+            self.permanent_error,
+            type(None),
+            self.transient_error,
+            type(None),
+        ]
+        assert sorted(str(m["To"]) for m in delivered()) == [
+            "five@example.org",
+            "one@example.org",
+            "three@example.org",
+        ]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from tailtracker_core.errors import Conflict
-from tailtracker_core.events import DeliveryDue, event_to_json
+from tailtracker_core.events import DeliveriesDue, DeliveryDue, event_to_json
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.notifications import (
     Delivery,
@@ -31,7 +31,7 @@ from tailtracker_core.model.notifications import (
 from tailtracker_core.model.reminders import Category, Channel, NotificationPreferences, QuietHours
 from tailtracker_core.ports import IdGenerator, OutboxStore, UnitOfWorkFactory
 from tailtracker_core.testing.ids import TestIds
-from tailtracker_core.usecases.notifications import dispatch_due, enqueue
+from tailtracker_core.usecases.notifications import DELIVERY_CHUNK, dispatch_due, enqueue
 
 __all__ = ["NotificationStoreContract"]
 
@@ -158,7 +158,102 @@ class NotificationStoreContract:
             assert uow.deliveries.get_by_key(delivery_key("occ:x", alex.id, Channel.IN_APP)) is None
         assert self.drain(outbox_store) == []
 
+    def test_enqueue_in_batches_records_one_event_per_chunk_of_due_deliveries(
+        self, uow_factory: UnitOfWorkFactory, outbox_store: OutboxStore, ids: IdGenerator
+    ) -> None:
+        alex, sam = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        self.drain(outbox_store)
+        requests = [self.request(sam if i % 2 else alex, f"fan:{i}", T0) for i in range(DELIVERY_CHUNK + 3)]
+        requests.append(self.request(sam, "fan:later", T0 + timedelta(hours=1)))  # scheduled: no event
+        requests.append(self.request(alex, "fan:0", T0))  # repeated: not new, no event
+        with uow_factory(None) as uow:  # a fan-out acting for nobody
+            added = enqueue(uow, ids, T0, requests, in_batches=True)
+            uow.commit()
+        assert added == [True] * (DELIVERY_CHUNK + 4) + [False]
+        keys = [
+            delivery_key(f"fan:{i}", (sam if i % 2 else alex).id, Channel.IN_APP)
+            for i in range(len(requests) - 2)
+        ]
+        due_ids = []
+        for i, key in enumerate(keys):
+            with uow_factory((sam if i % 2 else alex).id) as uow:
+                stored = uow.deliveries.get_by_key(key)
+            assert stored is not None
+            due_ids.append(stored.id)
+        assert self.drain(outbox_store) == [
+            ("deliveries.due", event_to_json(DeliveriesDue(tuple(due_ids[:DELIVERY_CHUNK])))),
+            ("deliveries.due", event_to_json(DeliveriesDue(tuple(due_ids[DELIVERY_CHUNK:])))),
+        ]
+
     # --- deliveries -----------------------------------------------------------------------------
+
+    def test_lock_many_reads_deliveries_of_every_user_in_id_order(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        alex, sam = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        batch = [
+            Delivery.from_request(ids.new_id(), self.request(u, f"lock:{i}", T0, pet_name="Zoë 🐾"), T0)
+            for i, u in enumerate([sam, alex, sam])
+        ]
+        batch[1].start_attempt(T0, timedelta(minutes=5))
+        batch[1].last_error = "TransientEmailError: 451 busy"
+        with uow_factory(None) as uow:
+            uow.deliveries.add_many(batch)
+            uow.commit()
+        unknown = ids.new_id()
+        with uow_factory(None) as uow:  # the batch delivery worker acts for nobody
+            locked = uow.deliveries.lock_many([batch[2].id, unknown, batch[0].id, batch[1].id, batch[0].id])
+            assert locked == sorted(batch, key=lambda d: d.id)
+            assert uow.deliveries.lock_many([]) == []
+
+    def test_save_many_writes_the_state_of_current_versions_for_every_user(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        alex, sam = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        batch = [
+            Delivery.from_request(ids.new_id(), self.request(u, f"save:{i}", T0, channel=Channel.EMAIL), T0)
+            for i, u in enumerate([alex, sam, sam])
+        ]
+        with uow_factory(None) as uow:
+            uow.deliveries.add_many(batch)
+            uow.commit()
+        with uow_factory(None) as uow:
+            a, b, c = uow.deliveries.lock_many([d.id for d in batch])
+        by_id = {d.id: d for d in (a, b, c)}
+        first, second, stale = by_id[batch[0].id], by_id[batch[1].id], by_id[batch[2].id]
+        first.start_attempt(T0, timedelta(minutes=5))
+        first.mark_sent(T0 + timedelta(seconds=2))  # two changes: version two above the stored one
+        second.start_attempt(T0, timedelta(minutes=5))
+        second.mark_retrying("TransientEmailError: 451 later")
+        second.version -= 1  # one change as far as the store is concerned
+        stale.mark_failed("x")
+        stale.version = 7  # not one above the stored version
+        second.params["pet_name"] = "Changed"  # not a state column: not written
+        with uow_factory(None) as uow:
+            assert uow.deliveries.save_many([first, second, stale]) == {second.id}
+            assert uow.deliveries.save_many([]) == set()
+            uow.commit()
+        with uow_factory(sam.id) as uow:
+            stored = uow.deliveries.get(second.id)
+            untouched = uow.deliveries.get(stale.id)
+        assert stored is not None
+        assert (stored.attempts, stored.last_error, stored.lease_until, stored.version, stored.status) == (
+            1,
+            "TransientEmailError: 451 later",
+            None,
+            second.version,
+            DeliveryStatus.QUEUED,
+        )
+        assert stored.params == batch[1].params
+        assert untouched == batch[2]
+        with uow_factory(alex.id) as uow:
+            assert uow.deliveries.get(first.id) == batch[0]
+        first.version -= 1
+        with uow_factory(None) as uow:
+            assert uow.deliveries.save_many([first]) == {first.id}
+            uow.commit()
+        with uow_factory(alex.id) as uow:
+            assert uow.deliveries.get(first.id) == first
 
     def test_a_delivery_round_trips_every_field(
         self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
@@ -338,6 +433,44 @@ class NotificationStoreContract:
         with uow_factory(alex.id) as uow:
             assert uow.notifications.get(n.id) == n
             assert uow.notifications.list_for_user(alex.id, False, None, 10) == [n]
+
+    def test_add_many_stores_in_app_notifications_of_every_user_once(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        alex, sam = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        in_app = [
+            Delivery.from_request(ids.new_id(), self.request(u, f"many:{i}", T0), T0)
+            for i, u in enumerate([alex, sam])
+        ]
+        email = Delivery.from_request(
+            ids.new_id(), self.request(sam, "many:e", T0, channel=Channel.EMAIL), T0
+        )
+        with uow_factory(None) as uow:
+            uow.deliveries.add_many([*in_app, email])
+            uow.commit()
+        notes = [
+            self.notification(ids, alex, delivery_id=in_app[0].id),
+            self.notification(ids, sam, delivery_id=in_app[1].id),
+        ]
+        refused = [
+            self.notification(ids, sam, delivery_id=email.id),  # not an in-app delivery
+            self.notification(ids, sam, delivery_id=in_app[0].id),  # someone else's delivery
+            self.notification(ids, alex),  # no such delivery
+        ]
+        with uow_factory(None) as uow:  # the batch delivery worker acts for nobody
+            assert uow.notifications.add_many([*notes, *refused[:1], *refused[2:]]) == {d.id for d in in_app}
+            assert uow.notifications.add_many([]) == set()
+            uow.commit()
+        with uow_factory(None) as uow:  # a replay adds nothing
+            assert (
+                uow.notifications.add_many([self.notification(ids, alex, delivery_id=in_app[0].id)]) == set()
+            )
+            assert uow.notifications.add_many(refused[1:2]) == set()
+            uow.commit()
+        with uow_factory(alex.id) as uow:
+            assert uow.notifications.list_for_user(alex.id, False, None, 10) == [notes[0]]
+        with uow_factory(sam.id) as uow:
+            assert uow.notifications.list_for_user(sam.id, False, None, 10) == [notes[1]]
 
     def test_notifications_list_newest_first_with_cursor_and_unread_filter(
         self, uow_factory: UnitOfWorkFactory, ids: IdGenerator

@@ -107,6 +107,16 @@ class TestSmtpEmailSender(RemoteEmailSenderContract):
         [message] = smtp_server.messages
         assert str(message["Message-ID"]).endswith("@tailtracker.example>")
 
+    def test_send_many_uses_one_connection_even_after_a_refusal(
+        self, email_sender: SmtpEmailSender, smtp_server: SmtpServer
+    ) -> None:
+        batch = [EmailMessage(f"n{i}@example.org", "S", "T\n", f"k-conn-{i}") for i in range(4)]
+        batch.insert(2, EmailMessage(smtp_server.refused_recipient, "S", "T\n", "k-conn-refused"))
+        outcomes = email_sender.send_many(batch)
+        assert [o is None for o in outcomes] == [True, True, False, True, True]
+        assert len(smtp_server.messages) == 4
+        assert len(set(smtp_server.handler.peers)) == 1
+
 
 class TestEmailSenderFromUrl:
     def test_file_url_absolute(self, tmp_path: Path) -> None:

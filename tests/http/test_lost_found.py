@@ -461,6 +461,42 @@ def test_an_alert_is_cancelled_when_the_consent_is_withdrawn_before_it_is_sent(
     assert neighbour.get("/v1/notifications").json()["items"] == []
 
 
+def test_a_chunk_of_alerts_checks_consent_and_the_report_at_send_time(alice, new_account, http_container):
+    """The batch path (deliver_batch with lost_alerts.still_wanted_many) cancels what the
+    single path would: a withdrawn consent, and every alert of a report closed meanwhile."""
+    from tailtracker_core.usecases.notifications import DeliveryOutcome, deliver_batch
+
+    stays, leaves = new_account("Stays"), new_account("Leaves")
+    _grant_alerts(stays, 51.5074, -0.1278)
+    _grant_alerts(leaves, 51.5075, -0.1278)
+    _, report = _opened(alice)
+    assert alert_batch(http_container.deps, UUID(report["id"]), None).alerted == 2
+    withdrawn = leaves.put(
+        "/v1/me/consents/location_alerts", json={"granted": False, "policy_version": "2026-01"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    alerts = _deliveries(http_container, Category.LOST_PET_ALERT)
+    result = deliver_batch(http_container.handlers.deliverer, [d.id for d in alerts])
+    assert {(str(d.user_id), result.outcomes[d.id]) for d in alerts} == {
+        (stays.id, DeliveryOutcome.SENT),
+        (leaves.id, DeliveryOutcome.CANCELLED),
+    }
+    assert len(stays.get("/v1/notifications").json()["items"]) == 1
+    assert leaves.get("/v1/notifications").json()["items"] == []
+
+    other_owner = new_account("Other owner")
+    _, second = _opened(other_owner)
+    assert alert_batch(http_container.deps, UUID(second["id"]), None).alerted == 1  # stays
+    closed = other_owner.patch(f"/v1/lost-reports/{second['id']}", json={"status": "closed"})
+    assert closed.status_code == 200, closed.text
+    later = [
+        d for d in _deliveries(http_container, Category.LOST_PET_ALERT) if d.subject.endswith(second["id"])
+    ]
+    assert len(later) == 2
+    result = deliver_batch(http_container.handlers.deliverer, [d.id for d in later])
+    assert set(result.outcomes.values()) == {DeliveryOutcome.CANCELLED}
+
+
 def test_the_public_views_are_rate_limited_per_address_when_signed_out(tmp_path):
     from litestar.testing import TestClient
 
