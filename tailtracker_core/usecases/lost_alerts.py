@@ -109,7 +109,7 @@ def alert_batch(
                 )
             )
         alerts = alert_recipients(report, candidates, settings)
-        people = {r.user_id: r for r in recipients(uow, [a.recipient_id for a in alerts])}
+        people = {r.user_id: r for r in recipients(uow, [a.recipient_id for a in alerts], known=users)}
         name = pet_name(uow, report.id)
         params = {
             "pet_name": name,

@@ -21,6 +21,7 @@ from attrs import field, frozen
 
 from tailtracker_core.errors import Conflict, NotFound, TierLimitExceeded
 from tailtracker_core.events import DeliveriesDue, DeliveryDue
+from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import Purpose, current_consents
 from tailtracker_core.model.notification_templates import TemplateError, render
 from tailtracker_core.model.notifications import (
@@ -115,10 +116,16 @@ def dispatch_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
     return len(due)
 
 
-def recipients(uow: UnitOfWork, user_ids: Sequence[UUID]) -> list[Recipient]:
+def recipients(
+    uow: UnitOfWork, user_ids: Sequence[UUID], *, known: Mapping[UUID, User] | None = None
+) -> list[Recipient]:
     """The users as `Recipient`s for planning: their timezone, stored preferences and the
-    channels they can be reached on (email unless their address was disabled after a bounce)."""
-    users = uow.users.get_many(user_ids)
+    channels they can be reached on (email unless their address was disabled after a bounce).
+    `known`: users the caller has already loaded (not read again)."""
+    if known is not None and all(u in known for u in user_ids):
+        users = [known[u] for u in dict.fromkeys(user_ids)]
+    else:
+        users = uow.users.get_many(user_ids)
     prefs = uow.notification_preferences.get_many([u.id for u in users])
     suppressed = uow.email_suppressions.suppressed_among([u.email for u in users])
     out = []
