@@ -93,6 +93,7 @@ class SmtpEmailSender:
                         if reconnects > 0:  # the connection broke: one fresh try
                             reconnects -= 1
                             continue
+                        down = error  # broken twice: the rest waits for a retry
                     else:
                         error = None
                     break
