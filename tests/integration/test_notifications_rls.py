@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from adapters.sql import Database
 from adapters.system import Uuid7Generator
@@ -226,3 +226,43 @@ def test_two_schedulers_take_disjoint_batches(
     first, second = got
     assert not set(first) & set(second)
     assert len(first) + len(second) == 40
+
+
+def test_the_batch_delivery_functions_change_state_only_and_lock_the_chunk(
+    as_user, people: tuple[User, User]
+) -> None:
+    alice, bob = people
+    nobody = as_user(None)
+    rows = nobody.execute(text("SELECT id, user_id, version FROM deliveries")).all()
+    assert rows == []  # nobody sees deliveries directly...
+    bobs = as_user(bob.id).execute(text("SELECT id, version, params FROM deliveries ORDER BY id")).all()
+    locked = nobody.execute(
+        text("SELECT id, user_id FROM tt_lock_deliveries(:ids)"), {"ids": [r.id for r in bobs]}
+    )
+    assert [(r.id, r.user_id) for r in locked] == [(r.id, bob.id) for r in bobs]  # ...the function does
+    first = bobs[0]
+    change = {
+        "id": str(first.id),
+        "status": "sent",
+        "attempts": 1,
+        "version": first.version + 1,
+        "user_id": str(alice.id),  # not a state column: ignored
+        "params": {"pet_name": "x"},  # ditto
+    }
+    saved = nobody.execute(
+        text("SELECT * FROM tt_save_deliveries(CAST(:r AS jsonb))"), {"r": json.dumps([change])}
+    )
+    assert list(saved.scalars()) == [first.id]
+    stale = nobody.execute(
+        text("SELECT * FROM tt_save_deliveries(CAST(:r AS jsonb))"), {"r": json.dumps([change])}
+    )
+    assert list(stale.scalars()) == []  # the version moved on
+    row = nobody.execute(
+        text("SELECT user_id, status, params FROM tt_lock_deliveries(:ids)"), {"ids": [first.id]}
+    ).one()
+    assert (row.user_id, row.status, row.params) == (bob.id, "sent", first.params)
+    # Another transaction asking for the same rows waits for this one (here: gives up waiting).
+    other = as_user(None)
+    other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+    with pytest.raises(OperationalError, match="lock"):
+        other.execute(text("SELECT id FROM tt_lock_deliveries(:ids)"), {"ids": [first.id]}).all()
