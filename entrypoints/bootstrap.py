@@ -21,6 +21,7 @@ from attrs import define, evolve, field, frozen
 from tailtracker_core.config import CoreConfig
 from tailtracker_core.ports import (
     Cache,
+    CareTaskReader,
     EmailSender,
     EventPublisher,
     FileStore,
@@ -225,6 +226,7 @@ class Container:
     # The async read side (queries): connections made lazily in the serving event loop.
     pet_reader: PetReader
     session_reader: SessionReader
+    care_task_reader: CareTaskReader
     geo_index: Any = None  # a GeoIndex (tailtracker_core.ports)
     _closers: list[Callable[[], None]] = field(factory=list)
     _async_closers: list[Callable[[], Awaitable[None]]] = field(factory=list)
@@ -295,17 +297,22 @@ def _kv(settings: Settings, clock: Any) -> tuple[Cache, RateLimiter, SessionStor
     raise SettingsError(f"TAILTRACKER_CACHE_URL: use memory:// or redis://, not {scheme}://")
 
 
-def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any]:
-    """The read side, by the same URL schemes: asyncpg for PostgreSQL, a worker thread over
-    the sync repositories for SQLite, the store itself in memory; redis.asyncio for sessions."""
+def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any, Any]:
+    """The read side, by the same URL schemes: asyncpg for PostgreSQL (one pool, shared by
+    the pet and care-task readers), a worker thread over the sync repositories for SQLite, the
+    store itself in memory; redis.asyncio for sessions."""
     if _scheme(settings.database_url) == "memory":
+        from adapters.memory.care_reads import MemoryCareTaskReader
         from adapters.memory.reads import MemoryPetReader
 
         pet_reader: Any = MemoryPetReader(database)
+        care_task_reader: Any = MemoryCareTaskReader(database)
     else:
+        from adapters.sql.care_reads import care_task_reader_for
         from adapters.sql.reads import pet_reader_for
 
         pet_reader = pet_reader_for(settings.database_url, database, max_size=2 * settings.database_pool_size)
+        care_task_reader = care_task_reader_for(settings.database_url, database, pet_reader)
     if _scheme(settings.cache_url) == "memory":
         from adapters.memory.sessions import MemorySessionReader
 
@@ -314,7 +321,7 @@ def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any
         from adapters.redis import AsyncRedisSessionReader
 
         session_reader = AsyncRedisSessionReader(settings.cache_url)
-    return pet_reader, session_reader
+    return pet_reader, session_reader, care_task_reader
 
 
 def _geo_index(settings: Settings, database: Any) -> tuple[Any, Callable[[], None]]:
@@ -499,7 +506,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         queue_name=settings.events_queue,
         notification_queue_name=settings.notifications_queue,
     )
-    pet_reader, session_reader = _readers(settings, database, sessions)
+    pet_reader, session_reader, care_task_reader = _readers(settings, database, sessions)
     container = Container(
         settings=settings,
         deps=deps,
@@ -515,8 +522,10 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         handlers=handlers,
         pet_reader=pet_reader,
         session_reader=session_reader,
+        care_task_reader=care_task_reader,
         geo_index=geo_index,
-        async_closers=[pet_reader.close, session_reader.close],
+        # popped last first: the care-task reader before the pet reader whose pool it may use
+        async_closers=[pet_reader.close, session_reader.close, care_task_reader.close],
     )
     container.on_close(close_db)
     container.on_close(close_kv)

@@ -80,6 +80,8 @@ __all__ = [
     "OutboxStore",
     "PasswordHasher",
     "PermanentEmailError",
+    "CareTaskReader",
+    "CareTaskSource",
     "PetReader",
     "PetRepository",
     "ProcessedImage",
@@ -997,6 +999,35 @@ class PetReader(Protocol):
         """With `family_id`: the actor's role in that family and a page of its pets (empty when
         not a member). Without: None and a page of the pets of every family the actor is in.
         Pages are ordered by id, after `after`, at most `limit` long."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@frozen
+class CareTaskSource:
+    """What a pet's care tasks in a window are expanded from: the actor's role in the pet's
+    family (None: not a member), the pet's schedules by id, and their completions of
+    occurrences starting in the window, by start then key."""
+
+    role: Role | None
+    schedules: list[CareSchedule]
+    completions: list[CareCompletion]
+
+
+class CareTaskReader(Protocol):
+    """A pet's schedules and completions for the care-tasks read (CQRS-style read side).
+
+    The expansion into tasks stays in the core (`usecases.care_queries`); an adapter answers
+    from the rows the unit of work writes, in one round trip where it can, and one with
+    row-level security reads as `actor`.
+    """
+
+    async def care_source(
+        self, actor: UUID, pet_id: UUID, start: datetime, end: datetime
+    ) -> CareTaskSource | None:
+        """None when the pet is not visible to the actor. For a non-member the schedules and
+        completions are empty. Completions are those with `start <= occurs_at < end`."""
         ...
 
     async def close(self) -> None: ...

@@ -182,6 +182,11 @@ class AsyncpgPetReader:
             await conn.execute("COMMIT")
             return rows
 
+    async def fetch_as(self, actor: UUID, sql: str, *args: Any) -> Any:
+        """The rows of one statement in a read-only transaction as `actor`, on this pool: for
+        the other read-side adapters (`care_reads`), so a process keeps one asyncpg pool."""
+        return await self._one(actor, sql, *args)
+
     async def pet_with_role(self, actor: UUID, pet_id: UUID) -> tuple[Pet, Role | None] | None:
         rows = await self._one(actor, PET_WITH_ROLE, pet_id, actor)
         if not rows:

@@ -39,7 +39,7 @@ from .gate import Gate
 from .headers import security_headers
 from .identity import current_claims
 from .metrics import HttpMetrics
-from .params import PET_READER_STATE_KEY
+from .params import CARE_TASK_READER_STATE_KEY, CLOCK_STATE_KEY, PET_READER_STATE_KEY
 from .problems import handle_exception, require_json_body
 
 __all__ = ["create_app", "openapi_config"]
@@ -129,7 +129,13 @@ def create_app(
             "claims": Provide(current_claims, sync_to_thread=False),
         },
         # The read side, for the async read handlers (see params.pet_reader_of).
-        state=State({PET_READER_STATE_KEY: container.pet_reader}),
+        state=State(
+            {
+                PET_READER_STATE_KEY: container.pet_reader,
+                CARE_TASK_READER_STATE_KEY: container.care_task_reader,
+                CLOCK_STATE_KEY: container.deps.clock,
+            }
+        ),
         exception_handlers={Exception: handle_exception},
         before_request=require_json_body,
         before_send=[security_headers(production=settings.env == "production")],

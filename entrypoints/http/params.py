@@ -10,12 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from entrypoints.bootstrap import Container
-from tailtracker_core.ports import AccessClaims, PetReader
+from tailtracker_core.ports import AccessClaims, CareTaskReader, Clock, PetReader
 from tailtracker_core.usecases.deps import Deps
 
 from .metrics import HttpMetrics
 
 __all__ = [
+    "CARE_TASK_READER_STATE_KEY",
+    "CLOCK_STATE_KEY",
     "Claims",
     "ContainerDep",
     "Cursor",
@@ -27,6 +29,8 @@ __all__ = [
     "MetricsDep",
     "PET_READER_STATE_KEY",
     "PathId",
+    "care_task_reader_of",
+    "clock_of",
     "pet_reader_of",
 ]
 
@@ -44,6 +48,20 @@ def pet_reader_of(request: Request[Any, Any, Any]) -> PetReader:
     include two at one level (`claims` and `container`) makes Litestar resolve them in an anyio
     task group, about a tenth of an async read's CPU. The read handlers take `claims` only."""
     return cast("PetReader", request.app.state[PET_READER_STATE_KEY])
+
+
+CARE_TASK_READER_STATE_KEY = "tailtracker.care_task_reader"
+CLOCK_STATE_KEY = "tailtracker.clock"
+
+
+def care_task_reader_of(request: Request[Any, Any, Any]) -> CareTaskReader:
+    """The care-task read side, from the app's state (see `pet_reader_of`)."""
+    return cast("CareTaskReader", request.app.state[CARE_TASK_READER_STATE_KEY])
+
+
+def clock_of(request: Request[Any, Any, Any]) -> Clock:
+    """The container's clock, from the app's state, for async read handlers that take no `deps`."""
+    return cast("Clock", request.app.state[CLOCK_STATE_KEY])
 
 
 PathId: TypeAlias = Annotated[UUID, PathParameter()]

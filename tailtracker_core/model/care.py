@@ -307,12 +307,13 @@ class CareSchedule:
         lo = start.astimezone(tz).replace(tzinfo=None) - _MARGIN
         hi = end.astimezone(tz).replace(tzinfo=None) + _MARGIN
         found: dict[datetime, Occurrence] = {}
+        prefix = f"{self.id}@"  # occurrence_key's, made once (str(UUID) is a tenth of the loop)
         for wall in self._expansion(lo, tz).between(lo, hi, inc=True):
             # fold=0: a wall time in a gap takes the offset from before it, a repeated one its first
             # instant (RFC 5545 3.3.5), which is what zoneinfo does with fold=0.
             at = wall.replace(tzinfo=tz).astimezone(UTC)
             if start <= at < end and at not in found:  # two wall times can meet after a gap: keep one
-                found[at] = Occurrence(self.id, occurrence_key(self.id, wall), wall, at)
+                found[at] = Occurrence(self.id, prefix + wall.isoformat(), wall, at)
         return [found[at] for at in sorted(found)]
 
     def occurrence(self, key: str) -> Occurrence | None:
@@ -370,4 +371,9 @@ def mark_completed(
     done: dict[str, CareCompletion] = {}
     for c in sorted(completions, key=lambda c: c.completed_at):
         done.setdefault(c.occurrence_key, c)
-    return [evolve(o, completion=done.get(o.key)) for o in occurrences]
+    out = []
+    for o in occurrences:
+        first = done.get(o.key)
+        # evolve() only where something changes: most occurrences of a window are not done
+        out.append(o if first is None and o.completion is None else evolve(o, completion=first))
+    return out

@@ -76,6 +76,7 @@ __all__ = [
     "list_vaccinations",
     "record_vaccination",
     "suggested_vaccinations",
+    "tasks_of",
     "update_care_schedule",
     "update_medical_record",
     "update_vaccination",
@@ -540,10 +541,22 @@ def list_care_tasks(deps: Deps, actor: UUID, pet_id: UUID, start: datetime, end:
         pet = _pet(uow, pet_id, actor, Action.READ)
         schedules = uow.care_schedules.for_pet(pet.id)
         done = uow.care_schedules.completions([s.id for s in schedules], start, end)
+    return tasks_of(schedules, done, start, end)
+
+
+def tasks_of(
+    schedules: Sequence[CareSchedule], completions: Sequence[CareCompletion], start: datetime, end: datetime
+) -> list[CareTask]:
+    """Every occurrence of `schedules` starting in [start, end), by start time then key, each
+    with its completion (the first recorded one) from `completions`. Shared by the use case
+    and the read side (`care_queries`), so both answer the same tasks for the same rows."""
+    by_schedule: dict[UUID, list[CareCompletion]] = {}
+    for c in completions:
+        by_schedule.setdefault(c.schedule_id, []).append(c)
     tasks = [
         CareTask(s, o)
         for s in schedules
-        for o in mark_completed(s.occurrences_between(start, end), [c for c in done if c.schedule_id == s.id])
+        for o in mark_completed(s.occurrences_between(start, end), by_schedule.get(s.id, ()))
     ]
     return sorted(tasks, key=lambda t: (t.occurrence.starts_at, t.occurrence.key))
 
