@@ -15,7 +15,10 @@ schedules and reminders".
     claim query's EXPLAIN (ANALYZE, BUFFERS). Repeated --repeat times (the cursors are put
     back between passes).
 (c) tasks: `GET /v1/pets/{pet_id}/care-tasks` for a month (limit=500: the whole month in one
-    page) under wrk (64 connections, like the read benchmark), against the same database.
+    page) under wrk (64 connections, like the read benchmark, then 8), against the same
+    database; in the same server and run, the pet read `GET /v1/pets/{id}` for the same
+    callers and pets, for comparison. Then the parts of one request timed in-process (read,
+    expansion, encoding); with --profile, py-spy on the worker (not part of the figures).
 
 Raw output under benchmarks/results/reminders-<timestamp>/ (git ignores it). Not run by tests.
 """
@@ -265,19 +268,106 @@ def bench_pass(admin_url: str, n: int, repeat: int) -> dict[str, Any]:
 # --- (c) care tasks for a month under load ---------------------------------------------------
 
 
-def bench_tasks(
-    admin_url: str, redis_url: str, duration: int, warmup: int, users: int, port: int
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# Stages of a care-tasks request for the py-spy summary (inclusive, by a function on the stack).
+_CARE_STAGES = [
+    ("Gate._authenticate", "gate: authenticate (JWT + Redis session)"),
+    ("AsyncpgPetReader._one", "read side: asyncpg BEGIN+set_config, statement, COMMIT"),
+    ("care_source_from_record", "asyncpg record -> schedules, completions"),
+    ("tasks_of (tailtracker_core", "expansion: tasks_of (all of it)"),
+    ("_expansion (tailtracker_core", "  building the dateutil rule"),
+    ("rrule.py", "  dateutil iteration"),
+    ("mark_completed", "  attaching completions"),
+    ("from_task (entrypoints", "CareTask -> CareTaskOut"),
+    ("page_response (entrypoints", "page_response (fields)"),
+    ("msgspec", "msgspec encode"),
+    ("(litestar/", "Litestar (anything)"),
+    ("HttpMetrics", "metrics middleware"),
+]
+
+
+def _breakdown(
+    app_url: str, pairs: list[tuple[Any, Any]], window: tuple[datetime, datetime], n: int
 ) -> dict[str, Any]:
+    """CPU of one care-tasks request's parts, timed in this process, one request at a time
+    (no server, no concurrency): the read (asyncpg, one round trip + statement), the
+    expansion, the encoding. Time spent waiting on PostgreSQL is in `read_wall_ms` only."""
+    import asyncio
+
+    import msgspec
+
+    from adapters.sql.care_reads import AsyncpgCareTaskReader
+    from entrypoints.http.schemas.care import CareTaskOut, CareTaskPage
+    from tailtracker_core.usecases.care import tasks_of
+
+    async def go() -> dict[str, Any]:
+        reader = AsyncpgCareTaskReader(app_url, max_size=2)
+        try:
+            sources = []
+            for user_id, pet_id in pairs[:20]:  # warm the pool and the statement cache
+                await reader.care_source(user_id, pet_id, *window)
+            wall = cpu = 0.0
+            for user_id, pet_id in pairs[:n]:
+                t0, c0 = time.perf_counter(), time.process_time()
+                found = await reader.care_source(user_id, pet_id, *window)
+                wall += time.perf_counter() - t0
+                cpu += time.process_time() - c0
+                assert found is not None
+                assert found.role is not None
+                sources.append(found)
+        finally:
+            await reader.close()
+        t0 = time.process_time()
+        tasks = [tasks_of(f.schedules, f.completions, *window) for f in sources]
+        expand = time.process_time() - t0
+        t0 = time.process_time()
+        for page in tasks:
+            msgspec.json.encode(CareTaskPage([CareTaskOut.from_task(t) for t in page], None))
+        encode = time.process_time() - t0
+        k = len(sources)
+        return {
+            "requests": k,
+            "read_wall_ms": round(wall / k * 1000, 3),
+            "read_cpu_ms": round(cpu / k * 1000, 3),
+            "expand_cpu_ms": round(expand / k * 1000, 3),
+            "encode_cpu_ms": round(encode / k * 1000, 3),
+            "schedules_per_request": round(sum(len(f.schedules) for f in sources) / k, 2),
+            "tasks_per_request": round(sum(len(t) for t in tasks) / k, 1),
+        }
+
+    return asyncio.run(go())
+
+
+def bench_tasks(
+    admin_url: str,
+    redis_url: str,
+    duration: int,
+    warmup: int,
+    users: int,
+    port: int,
+    connections: list[int],
+    profile: bool,
+) -> dict[str, Any]:
+    """Care tasks for a month and, for comparison, the pet read `GET /v1/pets/{id}` for the
+    same callers and pets, in the same server, at each number of connections."""
+    from types import SimpleNamespace
+
     import psycopg
 
     from adapters.redis import RedisSessionStore, connect
     from adapters.security import JwtSigner, parse_keys
-    from benchmarks.run import Server, _get, _granian, _spawn, _stop, _wait_ready, _wrk
+    from benchmarks import run as bench_run
+    from benchmarks.run import Server, _get, _granian, _spawn, _status, _stop, _wait_ready, run_load
     from tailtracker_core.model.tiers import Tier
     from tailtracker_core.ports import SessionRecord
 
     urls = _urls(admin_url)
     _fill(urls.owner, 1_000_000)
+    load_start = _loadavg()
+    started = datetime.now(UTC).strftime("%H:%M UTC")
     outdir = RESULTS / f"reminders-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
     outdir.mkdir(parents=True, exist_ok=True)
     with psycopg.connect(urls.owner, connect_timeout=10) as conn:
@@ -301,7 +391,8 @@ def bench_tasks(
     store = RedisSessionStore(client)
     now = datetime.now(UTC)
     month = "from=2026-12-01T00:00:00Z&to=2026-12-31T00:00:00Z&limit=500"
-    pairs = []
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC))
+    care_pairs, pet_pairs, callers = [], [], []
     try:
         for user_id, pet_ids in rows:
             if not pet_ids:
@@ -309,11 +400,14 @@ def bench_tasks(
             sid = uuid4()
             store.create(SessionRecord(sid, user_id, uuid4(), now), ttl)
             token = signer.issue_access(user_id, sid, Tier.FREE, now)
-            pairs += [(token, f"/v1/pets/{p}/care-tasks?{month}") for p in pet_ids]
+            care_pairs += [(token, f"/v1/pets/{p}/care-tasks?{month}") for p in pet_ids]
+            pet_pairs += [(token, f"/v1/pets/{p}") for p in pet_ids]  # the same callers and pets
+            callers += [(user_id, p) for p in pet_ids]
     finally:
         client.close()
-    pair_file = outdir / "pairs-care-tasks.tsv"
-    pair_file.write_text("".join(f"{t}\t{p}\n" for t, p in pairs))
+    files = {"care-tasks": outdir / "pairs-care-tasks.tsv", "pet": outdir / "pairs-pet.tsv"}
+    for name, pairs in (("care-tasks", care_pairs), ("pet", pet_pairs)):
+        files[name].write_text("".join(f"{t}\t{p}\n" for t, p in pairs))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAILTRACKER_", "BENCH_"))}
     env.update(
         {
@@ -333,31 +427,61 @@ def bench_tasks(
     server = Server(
         "api", _spawn(_granian("entrypoints.http.asgi:create", port, 1, 1), env, outdir / "api.log"), port
     )
+    loads: list[dict[str, Any]] = []
+    profiled: dict[str, Any] = {}
     try:
-        token, path = pairs[0]
+        token, path = care_pairs[0]
         _wait_ready(server, path, token, 90)
         status, body = _get(f"http://127.0.0.1:{port}{path}", token, timeout=10)
         assert status == 200, body[:300]
         tasks_per_response = len(json.loads(body)["items"])
-        _wrk(port, pair_file, outdir / "wrk-warmup.json", warmup, 64, 2)
-        raw = _wrk(port, pair_file, outdir / "wrk-care-tasks.json", duration, 64, 2)
+        status, body = _get(f"http://127.0.0.1:{port}{pet_pairs[0][1]}", token, timeout=10)
+        assert status == 200, body[:300]
+        for conns in connections:
+            for endpoint in ("care-tasks", "pet"):
+                args = SimpleNamespace(duration=duration, warmup=warmup, connections=conns, threads=2)
+                run_load(server, f"{endpoint}-c{conns}", files[endpoint], args, outdir, record=False)
+                load = run_load(server, f"{endpoint}-c{conns}", files[endpoint], args, outdir, record=True)
+                assert load is not None
+                row = {"endpoint": endpoint, "connections": conns, **{k: v for k, v in vars(load).items()}}
+                row["worker_cpu_ms_per_request"] = round(
+                    load.cpu_s["server_workers"] / load.requests * 1000, 3
+                )
+                row["postgres_cpu_ms_per_request"] = round(load.cpu_s["postgres"] / load.requests * 1000, 3)
+                loads.append(row)
+        rss_kb = max((_status(pid).get("VmHWM", 0) for pid in server.workers()), default=0)
+        if profile:
+            bench_run._STAGES[:] = _CARE_STAGES
+            args = SimpleNamespace(duration=duration, warmup=warmup, connections=max(connections), threads=2)
+            profiled = bench_run.profile(server, "care-tasks", files["care-tasks"], args, outdir)
     finally:
         _stop(server.proc)
-    pct = raw["latency_us"]["percentiles"]
+    breakdown = _breakdown(urls.app, callers, window, 500)
     result = {
-        "pairs": len(pairs),
+        "started": started,
+        "load_average_start": load_start,
+        "load_average_end": _loadavg(),
+        "pairs": len(care_pairs),
         "schedules_per_pet": round(float(per_pet[0]), 2) if per_pet else None,
         "tasks_in_a_sample_response": tasks_per_response,
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": round(pct["50"] / 1000, 1),
-        "p90_ms": round(pct["90"] / 1000, 1),
-        "p99_ms": round(pct["99"] / 1000, 1),
-        "max_ms": round(raw["latency_us"]["max"] / 1000, 1),
-        "errors": sum(raw["errors"].values()),
+        "loads": loads,
+        "worker_peak_rss_mb": round(rss_kb / 1024, 1),
+        "breakdown": breakdown,
+        "profile": profiled,
         "raw": str(outdir.relative_to(ROOT)),
     }
-    print(f"(c) care tasks: {result}", flush=True)
+    print(f"(c) care tasks: load average {load_start} -> {result['load_average_end']}", flush=True)
+    for r in loads:
+        print(
+            f"  {r['endpoint']:>10} c={r['connections']:<3} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']} ms"
+            f"  p90 {r['p90_ms']} ms  p99 {r['p99_ms']} ms  max {r['max_ms']} ms  errors"
+            f" {r['non_2xx_or_socket_errors']}  worker {r['worker_cpu_ms_per_request']} ms/req"
+            f"  postgres {r['postgres_cpu_ms_per_request']} ms/req",
+            flush=True,
+        )
+    print(f"  worker peak RSS {result['worker_peak_rss_mb']} MB; breakdown {breakdown}", flush=True)
+    if profiled:
+        print(f"  profile: {json.dumps(profiled, indent=1)}", flush=True)
     return result
 
 
@@ -373,6 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--users", type=int, default=1000, help="(c) signed-in callers")
     p.add_argument("--port", type=int, default=8183)
+    p.add_argument(
+        "--connections", default="64,8", help="(c) wrk connections, comma-separated (default 64,8)"
+    )
+    p.add_argument("--profile", action="store_true", help="(c) py-spy the worker on care tasks (not timed)")
     p.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
     p.add_argument("--fresh", action="store_true", help="drop and rebuild the benchmark database first")
@@ -390,7 +518,14 @@ def main(argv: list[str] | None = None) -> int:
         print(report["pass"]["explain"])
     if args.part in ("all", "tasks"):
         report["tasks"] = bench_tasks(
-            args.admin_url, args.redis_url, args.duration, args.warmup, args.users, args.port
+            args.admin_url,
+            args.redis_url,
+            args.duration,
+            args.warmup,
+            args.users,
+            args.port,
+            [int(c) for c in args.connections.split(",")],
+            args.profile,
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"reminders-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"

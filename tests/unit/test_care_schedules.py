@@ -167,6 +167,51 @@ def test_expansion_matches_dateutil_from_the_real_dtstart(case):
     assert [(o.starts_at, o.local_start) for o in s.occurrences_between(lo, hi)] == sorted(expected.items())
 
 
+@st.composite
+def plain_daily_rules(draw: st.DrawFn) -> str:
+    """Daily rules of INTERVAL, BYHOUR, BYMINUTE and UNTIL only: the core expands them without
+    dateutil (`_daily_walls`)."""
+    parts = ["FREQ=DAILY"]
+    if draw(st.booleans()):
+        parts.append(f"INTERVAL={draw(st.integers(1, 9))}")
+    if draw(st.booleans()):
+        hours = draw(st.lists(st.integers(0, 23), min_size=1, max_size=4, unique=True))
+        parts.append("BYHOUR=" + ",".join(map(str, hours)))
+    if draw(st.booleans()):
+        minutes = draw(st.lists(st.sampled_from([0, 5, 15, 30, 45, 59]), min_size=1, max_size=3, unique=True))
+        parts.append("BYMINUTE=" + ",".join(map(str, minutes)))
+    if draw(st.booleans()):
+        u = draw(st.datetimes(datetime(2020, 1, 1), datetime(2028, 12, 31)))
+        parts.append(f"UNTIL={u:%Y%m%dT%H%M%S}{draw(st.sampled_from(['', 'Z']))}")
+    if draw(st.booleans()):
+        parts.append(f"WKST={draw(st.sampled_from(['MO', 'SU']))}")
+    return ";".join(parts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    plain_daily_rules(),
+    wall_times,
+    st.sampled_from(ZONES),
+    st.integers(-3 * 24 * 60, 3 * 366 * 24 * 60),  # the window's start, in minutes after DTSTART
+    st.integers(0, 40 * 24 * 60),
+)
+def test_a_plain_daily_rule_is_expanded_as_dateutil_expands_it(rule, start, tz, after, minutes):
+    from tailtracker_core.model.care import _build, _daily_walls, _parse_rule, _until_local
+
+    try:
+        s = schedule(rule, start, tz)
+    except ValidationFailed:  # e.g. an UNTIL before the first occurrence
+        assume(False)
+        return
+    parts = _parse_rule(s.rrule)
+    until = _until_local(parts["UNTIL"], ZoneInfo(tz)) if "UNTIL" in parts else None
+    lo = s.dtstart + timedelta(minutes=after)  # to the minute: the edges can be wall times
+    hi = lo + timedelta(minutes=minutes)
+    oracle = _build(parts, s.dtstart, until).between(lo, hi, inc=True)  # from the real DTSTART
+    assert _daily_walls(parts, s.dtstart, until, lo, hi) == oracle
+
+
 # Hand-checked transitions (2026). -----------------------------------------------------------------
 
 
