@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -309,10 +310,12 @@ class CareSchedule:
         hits: list[Occurrence] = []
         prefix = f"{self.id}@"  # occurrence_key's, made once (str(UUID) is a tenth of the loop)
         last, ordered = None, True
+        offset = cast("Callable[[datetime], timedelta]", tz.utcoffset)  # never None for a ZoneInfo
         for wall in self._walls(lo, hi, tz):
             # fold=0: a wall time in a gap takes the offset from before it, a repeated one its first
-            # instant (RFC 5545 3.3.5), which is what zoneinfo does with fold=0.
-            at = wall.replace(tzinfo=tz).astimezone(UTC)
+            # instant (RFC 5545 3.3.5), which is what zoneinfo does with fold=0. The same instant
+            # as wall.replace(tzinfo=tz).astimezone(UTC), a quarter cheaper.
+            at = (wall - offset(wall)).replace(tzinfo=UTC)
             if start <= at < end:
                 ordered = ordered and (last is None or last < at)
                 last = at

@@ -67,3 +67,24 @@ def test_ready_names_the_part_that_is_down(redis_down):
     response = redis_down.get("/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["cache"].startswith("error")
+
+
+def test_the_async_reads_with_the_database_down_are_503(tmp_path: Path) -> None:
+    """The read side (asyncpg) fails as the unit of work does: 503, not 500. A signed-in
+    caller, so the request gets past the gate to the pet read and the care tasks."""
+    from uuid import uuid4
+
+    from tailtracker_core.model.tiers import Tier
+    from tailtracker_core.ports import SessionRecord
+
+    container = build(http_settings(tmp_path, database_url="postgresql://nobody@127.0.0.1:9/none"))
+    try:
+        now = container.deps.clock.now()
+        user, session = uuid4(), uuid4()
+        container.sessions.create(SessionRecord(session, user, uuid4(), now), 3600)
+        token = container.deps.signer.issue_access(user, session, Tier.FREE, now)
+        with TestClient(create_app(container), raise_server_exceptions=False) as client:
+            for path in (f"/v1/pets/{uuid4()}", f"/v1/pets/{uuid4()}/care-tasks"):
+                _assert_unavailable(client.get(path, headers={"Authorization": f"Bearer {token}"}))
+    finally:
+        container.close()
