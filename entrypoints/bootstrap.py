@@ -228,6 +228,7 @@ class Container:
     session_reader: SessionReader
     care_task_reader: CareTaskReader
     geo_index: Any = None  # a GeoIndex (tailtracker_core.ports)
+    nearby_reader: Any = None  # a NearbyReader: the public lost-report search (read side)
     _closers: list[Callable[[], None]] = field(factory=list)
     _async_closers: list[Callable[[], Awaitable[None]]] = field(factory=list)
 
@@ -322,6 +323,18 @@ def _readers(settings: Settings, database: Any, sessions: Any) -> tuple[Any, Any
 
         session_reader = AsyncRedisSessionReader(settings.cache_url)
     return pet_reader, session_reader, care_task_reader
+
+
+def _nearby_reader(settings: Settings, database: Any, geo_index: Any, pet_reader: Any) -> Any:
+    """The public search's read side: one asyncpg statement on PostgreSQL (the pet reader's
+    pool), the geo index and public views in a thread on SQLite, inline in memory."""
+    if _scheme(settings.database_url) == "memory":
+        from adapters.memory.lost_reads import MemoryNearbyReader
+
+        return MemoryNearbyReader(database, geo_index)
+    from adapters.sql.lost_reads import nearby_reader_for
+
+    return nearby_reader_for(settings.database_url, database, geo_index, pet_reader)
 
 
 def _geo_index(settings: Settings, database: Any) -> tuple[Any, Callable[[], None]]:
@@ -507,6 +520,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         notification_queue_name=settings.notifications_queue,
     )
     pet_reader, session_reader, care_task_reader = _readers(settings, database, sessions)
+    nearby_reader = _nearby_reader(settings, database, geo_index, pet_reader)
     container = Container(
         settings=settings,
         deps=deps,
@@ -524,6 +538,7 @@ def build(settings: Settings | None = None, *, core: CoreConfig | None = None) -
         session_reader=session_reader,
         care_task_reader=care_task_reader,
         geo_index=geo_index,
+        nearby_reader=nearby_reader,
         # popped last first: the care-task reader before the pet reader whose pool it may use
         async_closers=[pet_reader.close, session_reader.close, care_task_reader.close],
     )

@@ -21,6 +21,7 @@ from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.model.lost_found import (
     FoundReport,
     LostReport,
+    NearbyReport,
     PublicLostReport,
     ReportStatus,
     Sighting,
@@ -74,6 +75,7 @@ __all__ = [
     "IdGenerator",
     "InvitationLookup",
     "InvitationRepository",
+    "NearbyReader",
     "NotificationPreferenceRepository",
     "NotificationRepository",
     "OutboxMessage",
@@ -1037,6 +1039,24 @@ class SessionReader(Protocol):
     """The read half of SessionStore, async: is this sign-in session still open?"""
 
     async def get(self, session_id: UUID) -> SessionRecord | None: ...
+
+
+class NearbyReader(Protocol):
+    """The public nearby search of open lost reports, for its hot endpoint (read side).
+
+    Answers as `usecases.lost_found.nearby_public` does over the GeoIndex and the public
+    views: open reports only (a report closed a moment ago is absent at once), within
+    `radius_km` by the core's `distance_km` to the EXACT point (boundary included), nearest
+    first by that distance, ties by id, at most `limit`; of one species when given. Each hit
+    carries the public view and the distance to its PUBLIC (~100 m) point, never to the exact
+    one. The caller checks the radius against the tier before calling (no I/O for a refusal).
+    """
+
+    async def nearby(
+        self, point: GeoPoint, radius_km: float, species: Species | None, limit: int
+    ) -> list[NearbyReport]: ...
+
+    async def close(self) -> None: ...
 
 
 # --- files: blob storage and image processing (docs/files.md) ---------------------------------------

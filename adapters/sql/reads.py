@@ -156,6 +156,11 @@ class AsyncpgPetReader:
                 self._pool = None  # the next read tries again (the database was down)
             raise
 
+    async def pool(self) -> Any:
+        """The asyncpg pool (made on first use): the nearby reader reads through it too
+        (adapters/sql/lost_reads.py), so a process keeps one read pool."""
+        return await self._get_pool()
+
     async def _connect(self) -> Any:
         import asyncpg  # type: ignore[import-untyped]
 

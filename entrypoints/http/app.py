@@ -39,7 +39,13 @@ from .gate import Gate
 from .headers import security_headers
 from .identity import current_claims
 from .metrics import HttpMetrics
-from .params import CARE_TASK_READER_STATE_KEY, CLOCK_STATE_KEY, PET_READER_STATE_KEY
+from .params import (
+    CARE_TASK_READER_STATE_KEY,
+    CLOCK_STATE_KEY,
+    NEARBY_READER_STATE_KEY,
+    PET_READER_STATE_KEY,
+    TIERS_STATE_KEY,
+)
 from .problems import handle_exception, require_json_body
 
 __all__ = ["create_app", "openapi_config"]
@@ -134,6 +140,8 @@ def create_app(
                 PET_READER_STATE_KEY: container.pet_reader,
                 CARE_TASK_READER_STATE_KEY: container.care_task_reader,
                 CLOCK_STATE_KEY: container.deps.clock,
+                NEARBY_READER_STATE_KEY: container.nearby_reader,
+                TIERS_STATE_KEY: container.deps.config.tiers,
             }
         ),
         exception_handlers={Exception: handle_exception},

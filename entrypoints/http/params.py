@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from entrypoints.bootstrap import Container
-from tailtracker_core.ports import AccessClaims, CareTaskReader, Clock, PetReader
+from tailtracker_core.model.tiers import TierTable
+from tailtracker_core.ports import AccessClaims, CareTaskReader, Clock, NearbyReader, PetReader
 from tailtracker_core.usecases.deps import Deps
 
 from .metrics import HttpMetrics
@@ -27,11 +28,15 @@ __all__ = [
     "IfMatch",
     "Limit",
     "MetricsDep",
+    "NEARBY_READER_STATE_KEY",
     "PET_READER_STATE_KEY",
     "PathId",
     "care_task_reader_of",
     "clock_of",
+    "TIERS_STATE_KEY",
+    "nearby_reader_of",
     "pet_reader_of",
+    "tiers_of",
 ]
 
 # Dependencies, injected by name (see app.create_app).
@@ -41,6 +46,8 @@ ContainerDep: TypeAlias = NamedDependency[Container]
 MetricsDep: TypeAlias = NamedDependency[HttpMetrics]
 
 PET_READER_STATE_KEY = "tailtracker.pet_reader"
+NEARBY_READER_STATE_KEY = "tailtracker.nearby_reader"
+TIERS_STATE_KEY = "tailtracker.tiers"
 
 
 def pet_reader_of(request: Request[Any, Any, Any]) -> PetReader:
@@ -62,6 +69,16 @@ def care_task_reader_of(request: Request[Any, Any, Any]) -> CareTaskReader:
 def clock_of(request: Request[Any, Any, Any]) -> Clock:
     """The container's clock, from the app's state, for async read handlers that take no `deps`."""
     return cast("Clock", request.app.state[CLOCK_STATE_KEY])
+
+
+def nearby_reader_of(request: Request[Any, Any, Any]) -> NearbyReader:
+    """The public search's read side, from the app's state (as `pet_reader_of`)."""
+    return cast("NearbyReader", request.app.state[NEARBY_READER_STATE_KEY])
+
+
+def tiers_of(request: Request[Any, Any, Any]) -> TierTable:
+    """The tier table (the search's radius check), from the app's state: no `deps` to resolve."""
+    return cast("TierTable", request.app.state[TIERS_STATE_KEY])
 
 
 PathId: TypeAlias = Annotated[UUID, PathParameter()]

@@ -28,6 +28,7 @@ __all__ = [
     "FoundReport",
     "LostPetAlert",
     "LostReport",
+    "NearbyReport",
     "PublicLostReport",
     "ReportStatus",
     "Sighting",
@@ -285,6 +286,16 @@ def public_view(report: LostReport, pet: Pet, photo_id: UUID | None = None) -> P
         location=rounded(report.location, PUBLIC_ROUNDING_M),
         last_seen_at=report.last_seen_at,
     )
+
+
+@frozen
+class NearbyReport:
+    """One hit of the public nearby search: the public view and the distance to its public
+    (~100 m) point. Never the distance to the exact point: exact distances from three
+    searches would give the last-seen point away (trilateration)."""
+
+    report: PublicLostReport
+    distance_km: float
 
 
 # --- who is alerted when a report opens -------------------------------------------------

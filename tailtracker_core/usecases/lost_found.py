@@ -23,10 +23,10 @@ from tailtracker_core.model.geo import GeoPoint, distance_km
 from tailtracker_core.model.lost_found import (
     FoundReport,
     LostReport,
+    NearbyReport,
     PublicLostReport,
     ReportStatus,
     Sighting,
-    check_radius,
     optional_text,
 )
 from tailtracker_core.model.matching import (
@@ -43,7 +43,7 @@ from tailtracker_core.model.reminders import Category
 from tailtracker_core.model.roles import Action
 from tailtracker_core.model.tiers import Tier
 from tailtracker_core.policy import require
-from tailtracker_core.ports import GeoIndex, UnitOfWork
+from tailtracker_core.ports import GeoIndex, UnitOfWork, UnitOfWorkFactory
 from tailtracker_core.usecases.deps import UNSET, Deps, Unset, tier_of_family
 from tailtracker_core.usecases.notifications import enqueue, recipients
 
@@ -59,9 +59,9 @@ __all__ = [
     "list_sightings",
     "matches_for_found_report",
     "matches_for_lost_report",
+    "nearby_public",
     "open_lost_report",
     "record_sighting",
-    "search_nearby",
     "update_lost_report",
     "view_lost_report",
 ]
@@ -247,29 +247,23 @@ def update_lost_report(
     return LostReportView(public[0], report, pet)
 
 
-@frozen
-class NearbyReport:
-    report: PublicLostReport
-    distance_km: float
-
-
-def search_nearby(
-    deps: Deps,
-    actor: UUID | None,
-    tier: Tier,
+def nearby_public(
+    geo: GeoIndex,
+    uow: UnitOfWorkFactory,
     point: GeoPoint,
     radius_km: float,
     species: Species | None,
-    limit: int = SEARCH_LIMIT,
+    limit: int,
 ) -> list[NearbyReport]:
-    """Open reports within `radius_km` (at most the caller's tier's alert radius), nearest
-    first, as public views. Signed-out callers search with the free tier's radius."""
-    radius = check_radius(radius_km, tier, deps.config.tiers)
-    hits = geo_of(deps).nearby_open_reports(point, radius, species, min(limit, SEARCH_LIMIT))
+    """The public nearby search once the radius is checked (`lost_queries.search_nearby`
+    checks it against the caller's tier first): the geo index's hits (nearest first by
+    the exact point, ties by id) as public views, re-checked against the store. The sync
+    adapters of the `NearbyReader` port run this (memory, SQLite)."""
+    hits = geo.nearby_open_reports(point, radius_km, species, limit)
     if not hits:
         return []
-    with deps.uow(actor) as uow:
-        views = {v.report_id: v for v in uow.lost_reports.public([i for i, _ in hits])}
+    with uow(None) as u:  # public views: the same for everyone
+        views = {v.report_id: v for v in u.lost_reports.public([i for i, _ in hits])}
     # Re-checked against the store: a report closed since the index answered is left out.
     # The distance shown is to the public (~100 m) point, never to the exact one: exact
     # distances from three searches would give the last-seen point away (trilateration).

@@ -13,7 +13,7 @@ from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.model.pets import Species
 from tailtracker_core.model.tiers import Tier
 from tailtracker_core.ports import AccessClaims
-from tailtracker_core.usecases import lost_found
+from tailtracker_core.usecases import lost_found, lost_queries
 from tailtracker_core.usecases.deps import Deps
 from tailtracker_core.usecases.lost_found import LostReportView
 
@@ -21,7 +21,18 @@ from ..conventions import expected_version, page_response, paginate, represent, 
 from ..gate import AUTH_STATE_KEY, AuthOutcome
 from ..idempotency import idempotent
 from ..identity import BEARER
-from ..params import Claims, Cursor, DepsDep, Fields, IdempotencyKey, IfMatch, Limit, PathId
+from ..params import (
+    Claims,
+    Cursor,
+    DepsDep,
+    Fields,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    PathId,
+    nearby_reader_of,
+    tiers_of,
+)
 from ..problems import problem_responses
 from ..schemas import utc
 from ..schemas.lost_found import (
@@ -117,6 +128,8 @@ class LostReportController(Controller):
 
         return idempotent(deps, request, claims.user_id, idempotency_key, data, produce)
 
+    # Runs on the event loop against the read side (container.nearby_reader): no thread hop,
+    # no `deps` to resolve, one database statement on PostgreSQL (docs/decisions.md D31).
     @get(
         "/",
         summary="Open lost reports nearby (public view, nearest first)",
@@ -124,12 +137,10 @@ class LostReportController(Controller):
         "(signed out: the free tier's); at most `limit` reports, no further pages.",
         security=OPTIONAL_BEARER,
         responses=problem_responses(401, 403),
-        sync_to_thread=True,
     )
-    def search(
+    async def search(
         self,
         request: Request[Any, Any, Any],
-        deps: DepsDep,
         lat: LatQuery,
         lon: LonQuery,
         radius_km: RadiusQuery = 5.0,
@@ -141,8 +152,8 @@ class LostReportController(Controller):
         claims = optional_claims(request)
         tier = claims.tier if claims else Tier.FREE
         point = GeoPoint.parse(lat, lon, field="query")
-        hits = lost_found.search_nearby(
-            deps, claims.user_id if claims else None, tier, point, radius_km, species, limit
+        hits = await lost_queries.search_nearby(
+            nearby_reader_of(request), tiers_of(request), tier, point, radius_km, species, limit
         )
         return page_response(NearbyPage, NearbyReportOut, [NearbyReportOut.of(h) for h in hits], None, fields)
 

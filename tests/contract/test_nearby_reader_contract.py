@@ -1,0 +1,115 @@
+"""The NearbyReader contract (the public lost-report search's read side), run against every
+adapter: memory (inline), SQLite (the geo index and public views in a thread), PostgreSQL
+(asyncpg, one statement: `tt_nearby_public_reports`, as the app role), and the threaded reader
+over the Redis geo cache (D24) in front of SQLite and of PostGIS."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+
+from adapters.memory.lost_reads import MemoryNearbyReader
+from adapters.memory.uow import MemoryStore
+from adapters.redis import RedisGeoIndex
+from adapters.sql import Database
+from adapters.sql.lost_reads import AsyncpgNearbyReader, ThreadedNearbyReader, nearby_reader_for
+from adapters.sql.reads import AsyncpgPetReader, pet_reader_for
+from adapters.system import SystemClock, Uuid7Generator
+from tailtracker_core.model.geo import GeoPoint
+from tailtracker_core.ports import GeoIndex, NearbyReader, UnitOfWorkFactory
+from tailtracker_core.testing.nearby_contract import NearbyReaderContract
+from tests.fixtures.sql import PostgresDatabase
+
+
+class TestMemoryNearbyReader(NearbyReaderContract):
+    @pytest.fixture
+    def store(self) -> MemoryStore:
+        return MemoryStore(Uuid7Generator(), SystemClock())
+
+    @pytest.fixture
+    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
+        return store.uow_factory
+
+    @pytest.fixture
+    def nearby_reader(self, store: MemoryStore) -> NearbyReader:
+        return MemoryNearbyReader(store)
+
+
+class TestSqliteNearbyReader(NearbyReaderContract):
+    @pytest.fixture
+    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
+        return sqlite_db.uow_factory
+
+    @pytest.fixture
+    def nearby_reader(self, sqlite_url: str, sqlite_db: Database) -> NearbyReader:
+        pets = pet_reader_for(sqlite_url, sqlite_db)
+        reader = nearby_reader_for(sqlite_url, sqlite_db, sqlite_db.geo_index(), pets)
+        assert isinstance(reader, ThreadedNearbyReader)
+        return reader
+
+
+@pytest.mark.postgres
+class TestPostgresNearbyReader(NearbyReaderContract):
+    @pytest.fixture
+    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
+        postgres_database.truncate()
+        return postgres_db.uow_factory
+
+    @pytest.fixture
+    def nearby_reader(self, postgres_database: PostgresDatabase, postgres_db: Database) -> NearbyReader:
+        pets = pet_reader_for(postgres_database.app_url, postgres_db, max_size=4)
+        reader = nearby_reader_for(postgres_database.app_url, postgres_db, postgres_db.geo_index(), pets)
+        assert isinstance(reader, AsyncpgNearbyReader)
+        return reader
+
+    def test_one_statement_and_no_transaction_left_open(
+        self,
+        nearby_reader: NearbyReader,
+        uow_factory: UnitOfWorkFactory,
+        owner: object,
+        aio: asyncio.Runner,
+    ) -> None:
+        """The search is one statement outside any transaction: the connection goes back idle."""
+        assert isinstance(nearby_reader, AsyncpgNearbyReader)
+
+        async def state() -> tuple[int, bool]:
+            await nearby_reader.nearby(GeoPoint(52.52, 13.405), 5.0, None, 20)
+            pool = await nearby_reader._pools.pool()
+            async with pool.acquire() as conn:
+                return pool.get_size(), conn.is_in_transaction()
+
+        size, in_transaction = aio.run(state())
+        assert size >= 1 and not in_transaction
+
+
+class _RedisOver:
+    """The threaded reader over Redis GEO (the cache) in front of a database (the authority)."""
+
+    @pytest.fixture
+    def geo_feed(self, redis_client: redis.Redis, redis_prefix: str, authority: Database) -> GeoIndex:
+        index = RedisGeoIndex(redis_client, authority.geo_index(), authority.uow_factory, prefix=redis_prefix)
+        assert index.rebuild() == 0  # an empty database: the cache is complete, reads use it
+        return index
+
+    @pytest.fixture
+    def nearby_reader(self, geo_feed: GeoIndex, authority: Database) -> NearbyReader:
+        return ThreadedNearbyReader(geo_feed, authority.uow_factory)
+
+
+@pytest.mark.redis
+class TestRedisNearbyReaderOverSqlite(_RedisOver, NearbyReaderContract):
+    @pytest.fixture
+    def authority(self, sqlite_db: Database) -> Database:
+        return sqlite_db
+
+    @pytest.fixture
+    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
+        return sqlite_db.uow_factory
+
+
+def test_the_postgres_reader_shares_the_pet_readers_pool() -> None:
+    pets = AsyncpgPetReader("postgresql://nobody@127.0.0.1:1/none")
+    reader = AsyncpgNearbyReader(pets)
+    assert reader._pools is pets
