@@ -314,7 +314,7 @@ def http(args: argparse.Namespace) -> dict[str, Any]:
         for lat, lon in centres(args.paths, args.seed)
     ]
     pairs.write_text("".join(f"-\t{path}\n" for path in paths))  # signed out: the public search
-    args.endpoints, args.profile = ["search"], False
+    args.endpoints = ["search"]
     probes = {"search": ("-", paths[0])}
     api_env = bench.api_environment(
         urls, args.redis_url, "bench:" + os.urandom(36).hex(), args.pool_size, args.api_port, outdir
@@ -357,6 +357,7 @@ def http(args: argparse.Namespace) -> dict[str, Any]:
         "threads": args.threads,
         "workers": args.workers,
         "targets": [{"name": r.name, "load": asdict(r.loads[0]), "rss_kb": r.rss_kb} for r in results],
+        "profiles": results[0].profiles,
     }
     (outdir / "report.json").write_text(json.dumps(report, indent=2, default=str))
     section = render_http(report)
@@ -762,6 +763,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     h.add_argument("--pool-size", type=int, default=10, help="the API's TAILTRACKER_DATABASE_POOL_SIZE")
     h.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="the API's cache")
     h.add_argument("--api-port", type=int, default=8181)
+    h.add_argument(
+        "--profile", action="store_true", help="after the measured runs, profile the API worker with py-spy"
+    )
     h.add_argument("--baseline-port", type=int, default=8182)
     f = sub.add_parser("fanout", help="one report alerting --alerted users, one worker process, RabbitMQ")
     f.add_argument("--alerted", type=int, default=10_000, help="users the report alerts (default 10,000)")

@@ -613,7 +613,8 @@ def bench_target(
         if args.profile and name == "api":
             for endpoint in args.endpoints:
                 print(
-                    f"  profiling {name} {ENDPOINTS[endpoint]} with py-spy (not part of the figures)",
+                    f"  profiling {name} {ENDPOINTS.get(endpoint, endpoint)} with py-spy"
+                    " (not part of the figures)",
                     flush=True,
                 )
                 result.profiles[endpoint] = profile(server, endpoint, pair_files[endpoint], args, outdir)

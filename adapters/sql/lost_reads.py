@@ -18,12 +18,15 @@ PUBLIC point (trilateration).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import msgspec
+
 from adapters.sql.reads import AsyncpgPetReader
-from tailtracker_core.model.geo import GeoPoint, distance_km
+from tailtracker_core.model.geo import GeoPoint, distances_from
 from tailtracker_core.model.lost_found import NearbyReport, PublicLostReport, ReportStatus
 from tailtracker_core.model.pets import Size, Species
 from tailtracker_core.ports import GeoIndex, NearbyReader, UnitOfWorkFactory
@@ -40,8 +43,9 @@ NEARBY_PUBLIC = (
 # rounding. Rows inside the slack but beyond the radius are dropped by the exact check.
 _REL_SLACK = 1e-6
 _ABS_SLACK_M = 1.0
-_EXTRA_ROWS = 16  # rows asked beyond the limit, so ties at the cut are seen in one round trip
+_EXTRA_ROWS = 2  # rows asked beyond the limit: the next ones tell that the cut is not a tie
 
+_decode_colours = msgspec.json.Decoder(list[str]).decode  # `colors` comes as JSON text
 _SPECIES = {s.value: s for s in Species}
 _SIZES = {s.value: s for s in Size}
 
@@ -63,13 +67,14 @@ class AsyncpgNearbyReader:
             return []
         pool = await self._pools.pool()
         wanted = species.value if species is not None else None
+        measure = distances_from(point)
         fetch = limit + _EXTRA_ROWS
         async with pool.acquire() as conn:
             while True:
                 rows = await conn.fetch(
                     NEARBY_PUBLIC, point.lat, point.lon, _slack_m(radius_km), wanted, fetch
                 )
-                kept, farthest = _within(point, radius_km, rows)
+                kept, farthest = _within(measure, radius_km, rows)
                 if len(rows) < fetch:
                     break  # every open report within the radius (plus slack) came back
                 # The walk stopped at `fetch` rows: every row left out is at least as far as the
@@ -78,7 +83,7 @@ class AsyncpgNearbyReader:
                 if len(kept) >= limit and farthest > _beyond(kept[limit - 1][0]):
                     break
                 fetch *= 4
-        return [_hit(point, r) for _, _, r in kept[:limit]]
+        return [_hit(measure, r) for _, _, r in kept[:limit]]
 
     async def close(self) -> None:
         await self._pools.close()  # shared: closing twice is harmless
@@ -89,38 +94,47 @@ def _beyond(km: float) -> float:
     return km * (1 + _REL_SLACK) + _ABS_SLACK_M / 1000
 
 
+# Columns of NEARBY_PUBLIC by position (a record looked up by index is cheaper than by name).
+_ID, _LAT, _LON, _NAME, _SPECIES_COL, _BREED, _COLORS, _SIZE, _PUBLIC_LAT, _PUBLIC_LON, _SEEN = range(11)
+
+
 def _within(
-    point: GeoPoint, radius_km: float, rows: list[Any]
-) -> tuple[list[tuple[float, UUID, Any]], float]:
-    """(distance to the exact point, id, row) of the rows within the radius, nearest first,
-    ties by id; and the distance of the farthest row returned."""
+    measure: Callable[[float, float], float], radius_km: float, rows: list[Any]
+) -> tuple[list[tuple[float, Any, Any]], float]:
+    """(the core's distance to the exact point, id, row) of the rows within the radius,
+    nearest first, ties by id; and the distance of the farthest row returned."""
     kept = []
     farthest = 0.0
     for r in rows:
-        km = distance_km(point, GeoPoint(r["lat"], r["lon"]))
-        farthest = max(farthest, km)
+        km = measure(r[_LAT], r[_LON])
+        if km > farthest:
+            farthest = km
         if km <= radius_km:
-            kept.append((km, UUID(bytes=r["id"].bytes), r))
-    kept.sort(key=lambda k: (k[0], k[1]))
+            kept.append((km, r[_ID], r))  # asyncpg's UUID orders as uuid.UUID does
+    kept.sort(key=_by_distance_then_id)
     return kept, farthest
 
 
-def _hit(point: GeoPoint, r: Any) -> NearbyReport:
-    size = r["size"]
-    public = GeoPoint(r["public_lat"], r["public_lon"])
+def _by_distance_then_id(k: tuple[float, Any, Any]) -> tuple[float, Any]:
+    return k[0], k[1]
+
+
+def _hit(measure: Callable[[float, float], float], r: Any) -> NearbyReport:
+    size = r[_SIZE]
+    public_lat, public_lon = r[_PUBLIC_LAT], r[_PUBLIC_LON]
     view = PublicLostReport(
-        report_id=UUID(bytes=r["id"].bytes),
+        report_id=UUID(bytes=r[_ID].bytes),  # a plain uuid.UUID, not asyncpg's subclass
         status=ReportStatus.OPEN,  # the function returns open reports only
-        pet_name=r["pet_name"],
-        species=_SPECIES[r["species"]],
-        breed=r["breed"],
-        colours=tuple(r["colors"]),
+        pet_name=r[_NAME],
+        species=_SPECIES[r[_SPECIES_COL]],
+        breed=r[_BREED],
+        colours=tuple(_decode_colours(r[_COLORS])),
         size=_SIZES[size] if size is not None else None,
         photo_id=None,
-        location=public,
-        last_seen_at=r["last_seen_at"],
+        location=GeoPoint(public_lat, public_lon),
+        last_seen_at=r[_SEEN],
     )
-    return NearbyReport(view, distance_km(point, public))
+    return NearbyReport(view, measure(public_lat, public_lon))
 
 
 class ThreadedNearbyReader:

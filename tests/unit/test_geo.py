@@ -5,7 +5,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tailtracker_core.errors import ValidationFailed
-from tailtracker_core.model.geo import EARTH_RADIUS_KM, GeoPoint, bbox, distance_km, rounded
+from tailtracker_core.model.geo import EARTH_RADIUS_KM, GeoPoint, bbox, distance_km, distances_from, rounded
 
 lats = st.floats(-90, 90, allow_nan=False)
 lons = st.floats(-180, 180, allow_nan=False)
@@ -224,3 +224,11 @@ def test_an_ordinary_box_is_tight():
     ((lo, hi),) = box.lon_ranges
     half = 5 / EARTH_RADIUS_KM * 180 / math.pi  # 0.044966 degrees
     assert (box.min_lat, box.max_lat, lo, hi) == pytest.approx((-half, half, -half, half), abs=1e-7)
+
+
+@given(any_points, st.lists(any_points, min_size=1, max_size=5))
+def test_distances_from_a_centre_are_distance_km_bit_for_bit(centre, others):
+    """The adapters' fast path decides radius and order exactly as `distance_km` does."""
+    measure = distances_from(centre)
+    for other in others:
+        assert measure(other.lat, other.lon) == distance_km(centre, other)

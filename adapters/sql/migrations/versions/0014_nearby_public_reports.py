@@ -8,6 +8,8 @@ and bitmap scans off, JIT off, while it runs), stopping at the limit, then the p
 rows kept by primary key, returning the public columns. It also returns the exact point, as
 `tt_nearby_open_reports` already does for the app role: the adapter needs it to decide the
 radius boundary and the order with the core's distance (D19); it never leaves the adapter.
+The colours come as JSON text (the adapter decodes them with msgspec, cheaper than the pool's
+jsonb codec per row).
 
 SECURITY DEFINER (owner's rights, RLS bypassed for this read only), search_path pinned,
 EXECUTE for the app role only. STABLE: one statement, one snapshot, so a report closed before
@@ -37,7 +39,7 @@ CREATE FUNCTION tt_nearby_public_reports(
     p_species text, p_limit integer
 ) RETURNS TABLE (
     id uuid, lat double precision, lon double precision, pet_name text, species text,
-    breed text, colors jsonb, size text, public_lat double precision,
+    breed text, colors text, size text, public_lat double precision,
     public_lon double precision, last_seen_at timestamptz
 )
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
@@ -47,7 +49,7 @@ DECLARE
     centre public.geography := public.ST_SetSRID(public.ST_MakePoint(p_lon, p_lat), 4326)::public.geography;
 BEGIN
     RETURN QUERY
-        SELECT n.id, n.lat, n.lon, p.name::text, p.species::text, p.breed::text, p.colors,
+        SELECT n.id, n.lat, n.lon, p.name::text, p.species::text, p.breed::text, p.colors::text,
                p.size::text, n.public_lat, n.public_lon, n.last_seen_at
         FROM (
             SELECT r.id, r.pet_id, r.lat, r.lon, r.public_lat, r.public_lon, r.last_seen_at
