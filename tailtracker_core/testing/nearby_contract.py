@@ -22,6 +22,7 @@ The tests are plain sync tests driving the coroutines through one `asyncio.Runne
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -305,3 +306,35 @@ class NearbyReaderContract:
             for hit in got:
                 public = rounded(placed[hit.report.report_id][0], 100.0)
                 assert hit.distance_km == pytest.approx(distance_km(centre, public), abs=1e-9)
+
+    def test_agrees_with_brute_force_in_a_dense_cluster(
+        self,
+        aio: asyncio.Runner,
+        nearby_reader: NearbyReader,
+        uow_factory: UnitOfWorkFactory,
+        geo_feed: GeoIndex | None,
+        owner: User,
+    ) -> None:
+        """Many more reports than any first page, at 60 N (a degree of longitude is half one of
+        latitude) and on the equator: an adapter that reads nearest first by another metric
+        (PostgreSQL's planar walk) must read on until its answer is the sphere's."""
+        rng = random.Random(61)
+        family = arrange_family(uow_factory, owner)
+        placed: dict[UUID, GeoPoint] = {}
+        for hub in (GeoPoint(60.17, 24.94), GeoPoint(0.0, 30.0)):
+            for i in range(70):
+                where = destination(hub, rng.uniform(0, 360), 3.0 * math.sqrt(rng.random()))
+                animal = arrange_pet(uow_factory, owner, family, name=f"Pet {i}")
+                report = arrange_lost_report(uow_factory, owner, animal, where)
+                if geo_feed is not None:
+                    geo_feed.put(IndexedReport(report.id, where, Species.DOG))
+                placed[report.id] = where
+            for _ in range(6):
+                centre = destination(hub, rng.uniform(0, 360), rng.uniform(0, 2.5))
+                radius = rng.choice([1.0, 5.0])
+                limit = rng.choice([1, 5, 20, 60])
+                expected = sorted(
+                    (d, rid) for rid, where in placed.items() if (d := distance_km(centre, where)) <= radius
+                )[:limit]
+                got = self.search(aio, nearby_reader, centre, radius, None, limit)
+                assert self.ids(got) == [rid for _, rid in expected], (centre, radius, limit)
