@@ -34,6 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "performance.md"
 TARGET_P95_MS = 5.0
+# The public search's statement (adapters/sql/lost_reads.py) as the HTTP benchmark runs it: the
+# API's default limit of 20 plus the adapter's extra rows.
+HTTP_LIMIT = 20
+PUBLIC_EXTRA = 2
+_NEARBY_PUBLIC_SQL = (
+    "SELECT id, lat, lon, pet_name, species, breed, colors, size, public_lat, public_lon, last_seen_at"
+    " FROM tt_nearby_public_reports(:lat, :lon, :radius_m, :species, :lim)"
+)
 
 
 def _loadavg() -> str:
@@ -122,7 +130,11 @@ def _admin_db_url(urls: DbUrls) -> str:
 
 
 def plans(
-    urls: DbUrls, points: list[tuple[str, float, float]], radius_km: float, limit: int
+    urls: DbUrls,
+    points: list[tuple[str, float, float]],
+    radius_km: float,
+    limit: int,
+    public: bool = False,
 ) -> dict[str, str]:
     """The plans PostgreSQL runs inside `tt_nearby_open_reports`, as auto_explain logs them
     (ANALYZE, BUFFERS, nested statements), sent back to this client as LOG notices. The call is
@@ -146,7 +158,8 @@ def plans(
             "client_min_messages = log",
         ):
             conn.execute(f"SET {setting}")
-        sql = str(_NEARBY_PG).replace(":lat", "%(lat)s").replace(":lon", "%(lon)s")
+        sql = (_NEARBY_PUBLIC_SQL if public else str(_NEARBY_PG)).replace(":lat", "%(lat)s")
+        sql = sql.replace(":lon", "%(lon)s")
         sql = (
             sql.replace(":radius_m", "%(radius_m)s")
             .replace(":species", "%(species)s")
@@ -158,13 +171,17 @@ def plans(
                 "lon": lon,
                 "radius_m": _slack_m(radius_km),
                 "species": None,
-                "lim": limit + 16,
+                "lim": limit + (PUBLIC_EXTRA if public else 16),
             }
             for _ in range(7):  # past plpgsql's first five custom plans: the plan it keeps
                 notices.clear()
                 conn.execute(sql, params).fetchall()
-            inner = [n for n in notices if "FROM public.lost_reports" in n]  # the function's query
-            out[name] = inner[-1] if inner else "\n".join(notices)
+            if public:  # every statement inside the function but PostGIS's own look-ups
+                inner = [n for n in notices[:-1] if "spatial_ref_sys" not in n]
+                out[name] = "\n".join(inner)
+            else:
+                inner = [n for n in notices if "FROM public.lost_reports" in n]  # the function's query
+                out[name] = inner[-1] if inner else "\n".join(notices)
     return out
 
 
@@ -208,6 +225,17 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
             sql_ms.append((time.perf_counter() - t0) * 1000)
             rows.append(len(got))
         backend_cpu_ms = (_proc_cpu_s(backend) - cpu0) * 1000 / len(measured)
+        # The public search's one statement, at the HTTP benchmark's limit (the async read side).
+        public_sql, public_ms, public_rows = text(_NEARBY_PUBLIC_SQL), [], []
+        for lat, lon in warm:
+            conn.execute(public_sql, _public_params(lat, lon, args.radius_km)).all()
+        cpu0 = _proc_cpu_s(backend)
+        for lat, lon in measured:
+            t0 = time.perf_counter()
+            got = conn.execute(public_sql, _public_params(lat, lon, args.radius_km)).all()
+            public_ms.append((time.perf_counter() - t0) * 1000)
+            public_rows.append(len(got))
+        public_cpu_ms = (_proc_cpu_s(backend) - cpu0) * 1000 / len(measured)
         conn.rollback()
         version = conn.execute(text("SELECT public.postgis_lib_version()")).scalar_one()
     engine.dispose()
@@ -218,12 +246,23 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
         args.radius_km,
         args.limit,
     )
+    public_plans = plans(
+        urls,
+        [(f"dense ({dense[0]} centre)", dense[1], dense[2]), ("sparse (rural, 50.0 N 10.0 E)", 50.0, 10.0)],
+        args.radius_km,
+        HTTP_LIMIT,
+        public=True,
+    )
     report = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": _command(args),
         "load_start": load_start,
         "load_end": _loadavg(),
         "postgis": version,
+        "public_ms": _summary(public_ms),
+        "public_rows_mean": round(statistics.fmean(public_rows), 1),
+        "public_cpu_ms": round(public_cpu_ms, 3),
+        "public_plans": public_plans,
         "queries": args.queries,
         "warmup": args.warmup,
         "radius_km": args.radius_km,
@@ -249,8 +288,20 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def _public_params(lat: float, lon: float, radius_km: float) -> dict[str, Any]:
+    from adapters.sql.lost_reads import _slack_m
+
+    return {
+        "lat": lat,
+        "lon": lon,
+        "radius_m": _slack_m(radius_km),
+        "species": None,
+        "lim": HTTP_LIMIT + PUBLIC_EXTRA,
+    }
+
+
 def render_search(r: dict[str, Any]) -> str:
-    a, s = r["adapter_ms"], r["sql_ms"]
+    a, s, p = r["adapter_ms"], r["sql_ms"], r["public_ms"]
     ok = s["p95"] <= TARGET_P95_MS  # "in the database": the adapter's statement
     lines = [
         f"Measured {r['date']} with `{r['command']}` (PostGIS {r['postgis']}); load average "
@@ -267,9 +318,13 @@ def render_search(r: dict[str, Any]) -> str:
         f"| the statement alone (`tt_nearby_open_reports`, the adapter's first page: {r['limit'] + 16} "
         f"rows asked, {r['sql_rows_mean']} returned on average) "
         f"| {s['mean']} | {s['p50']} | **{s['p95']}** | {s['p99']} | {s['max']} |",
+        f"| the public search's one statement (`tt_nearby_public_reports`, what `GET /v1/lost-reports` "
+        f"runs: {HTTP_LIMIT + PUBLIC_EXTRA} rows asked, {r['public_rows_mean']} returned on average) "
+        f"| {p['mean']} | {p['p50']} | {p['p95']} | {p['p99']} | {p['max']} |",
         "",
         f"CPU of the PostgreSQL backend per statement (from /proc, steadier than wall time on a shared "
-        f"machine): {r['backend_cpu_ms']} ms.",
+        f"machine): {r['backend_cpu_ms']} ms (`tt_nearby_open_reports`), {r['public_cpu_ms']} ms "
+        f"(`tt_nearby_public_reports`).",
         "",
         f"Target p95 <= {TARGET_P95_MS:g} ms in the database (the adapter's statement): {s['p95']} ms, "
         f"{'met' if ok else '**missed**'}. The whole adapter call, for reference: p95 {a['p95']} ms.",
@@ -278,6 +333,16 @@ def render_search(r: dict[str, Any]) -> str:
         lines += [
             "",
             f"Plan inside `tt_nearby_open_reports`, {name} (auto_explain, 7th call):",
+            "",
+            "```",
+            plan.strip(),
+            "```",
+        ]
+    for name, plan in r["public_plans"].items():
+        lines += [
+            "",
+            f"Plans inside `tt_nearby_public_reports` at limit {HTTP_LIMIT + PUBLIC_EXTRA}, {name} "
+            "(auto_explain, 7th call; the planar walk, the sort of its rows, the pets):",
             "",
             "```",
             plan.strip(),
