@@ -1,10 +1,11 @@
 """The read side of the public nearby search: `NearbyReader` adapters for
-`GET /v1/lost-reports?lat=&lon=&radius_km=` (docs/decisions.md D31).
+`GET /v1/lost-reports?lat=&lon=&radius_km=` (docs/decisions.md D33).
 
 - `AsyncpgNearbyReader` (PostgreSQL): ONE statement per search, no transaction around it:
-  `tt_nearby_public_reports` (migration 0014, SECURITY DEFINER) walks the GiST index nearest
-  first (the KNN plan of 0009) and returns the public columns of the rows it keeps, with the
-  exact point for the core's distance. asyncpg prepares it once per connection (its statement
+  `tt_nearby_public_reports` (migration 0015, SECURITY DEFINER) finds the nearest open reports
+  (a planar GiST walk bounded to the sphere's answer; 0009's geography walk near the poles and
+  across the antimeridian) and returns the public columns of the rows it keeps, with the exact
+  point for the core's distance. asyncpg prepares it once per connection (its statement
   cache). The connections are the pet reader's pool (`AsyncpgPetReader.pool`).
 - `ThreadedNearbyReader` (SQLite, and any database without an async reader): the GeoIndex
   port and the public views of the sync repositories (`lost_found.nearby_public`) in a worker

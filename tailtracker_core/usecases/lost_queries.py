@@ -1,7 +1,7 @@
 """Lost-and-found queries for the async read side: the public nearby search.
 
 The search runs on a `NearbyReader`, which an adapter may answer in one round trip
-(PostgreSQL: one statement, docs/decisions.md D31); the rules stay here, in the core: the
+(PostgreSQL: one statement, docs/decisions.md D33); the rules stay here, in the core: the
 radius is checked against the caller's tier before any I/O, and at most `SEARCH_LIMIT` hits.
 """
 

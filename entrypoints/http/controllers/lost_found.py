@@ -129,7 +129,7 @@ class LostReportController(Controller):
         return idempotent(deps, request, claims.user_id, idempotency_key, data, produce)
 
     # Runs on the event loop against the read side (container.nearby_reader): no thread hop,
-    # no `deps` to resolve, one database statement on PostgreSQL (docs/decisions.md D31).
+    # no `deps` to resolve, one database statement on PostgreSQL (docs/decisions.md D33).
     @get(
         "/",
         summary="Open lost reports nearby (public view, nearest first)",

@@ -3,7 +3,7 @@
 The search used two statements: `tt_nearby_open_reports` (the KNN walk, 0009) in one
 transaction, then `tt_public_lost_reports` (0003) for the hits' public views in a second one.
 This function does both in one go, for the async read side (adapters/sql/lost_reads.py,
-docs/decisions.md D31): it finds the p_limit open reports nearest to the centre within the
+docs/decisions.md D33): it finds the p_limit open reports nearest to the centre within the
 radius (PostGIS's sphere, ties by id) and returns their public columns, the pets joined by
 primary key for those rows only.
 
@@ -25,8 +25,8 @@ SECURITY DEFINER (owner's rights, RLS bypassed for this read only), search_path 
 EXECUTE for the app role only. STABLE: one statement, one snapshot, so a report closed before
 it ran is not returned. No transaction is needed around it.
 
-Revision ID: 0014_nearby_public_reports
-Revises: 0013_reminders
+Revision ID: 0015_nearby_public_reports
+Revises: 0014_batched_delivery
 Create Date: 2026-12-06
 """
 
@@ -36,8 +36,8 @@ import re
 
 from alembic import context, op
 
-revision = "0014_nearby_public_reports"
-down_revision = "0013_reminders"
+revision = "0015_nearby_public_reports"
+down_revision = "0014_batched_delivery"
 branch_labels = None
 depends_on = None
 
