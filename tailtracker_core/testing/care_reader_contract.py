@@ -14,7 +14,7 @@ completion wins), so a fault shared by the reader and the reference still fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 from uuid import UUID
@@ -25,10 +25,11 @@ from tailtracker_core.errors import NotFound, ValidationFailed
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.care import CareCompletion, CareKind, CareSchedule
 from tailtracker_core.model.families import Family
-from tailtracker_core.model.pets import Pet, Sex, Species
+from tailtracker_core.model.pets import Pet
 from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import CareTaskReader, Clock, IdGenerator, UnitOfWorkFactory
 from tailtracker_core.testing.ids import TestIds
+from tailtracker_core.testing.reader_contract import ReaderKit
 from tailtracker_core.usecases import care, care_queries
 from tailtracker_core.usecases.care import CareTask
 from tailtracker_core.usecases.deps import Deps
@@ -59,7 +60,7 @@ def _use_case_deps(uow_factory: UnitOfWorkFactory) -> Deps:
     return Deps(uow_factory, clock, ids, unused, unused, unused, unused)
 
 
-class CareTaskReaderContract:
+class CareTaskReaderContract(ReaderKit):
     """The behaviour every CareTaskReader shares with the use case it stands in for."""
 
     @pytest.fixture
@@ -67,35 +68,6 @@ class CareTaskReaderContract:
         with asyncio.Runner() as runner:
             yield runner
             runner.run(care_task_reader.close())
-
-    # --- helpers: each writes as the user who owns the data ----------------------------------
-
-    def run(self, aio: asyncio.Runner, coro: Coroutine[Any, Any, T]) -> T:
-        return aio.run(coro)
-
-    def user(self, uow_factory: UnitOfWorkFactory) -> User:
-        user_id = _ids.new_id()
-        user = User(user_id, f"care-reader-{user_id.hex}@example.org", "Alex", "hash", _now())
-        with uow_factory(user.id) as uow:
-            uow.users.add(user)
-            uow.commit()
-        return user
-
-    def family(self, uow_factory: UnitOfWorkFactory, owner: User, *joined: tuple[User, Role]) -> Family:
-        family = Family.found(_ids.new_id(), "The family", owner.id, _now())
-        for user, role in joined:
-            family.join(user.id, role, _now())
-        with uow_factory(owner.id) as uow:
-            uow.families.add(family)
-            uow.commit()
-        return family
-
-    def pet(self, uow_factory: UnitOfWorkFactory, owner: User, family: Family) -> Pet:
-        pet = Pet(_ids.new_id(), family.id, "Rex", Species.DOG, Sex.MALE, _now(), _now())
-        with uow_factory(owner.id) as uow:
-            uow.pets.add(pet)
-            uow.commit()
-        return pet
 
     def schedule(
         self,

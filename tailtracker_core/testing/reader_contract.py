@@ -34,7 +34,7 @@ from tailtracker_core.testing.ids import TestIds
 from tailtracker_core.testing.kv_contract import new_session_record
 from tailtracker_core.usecases import pet_queries
 
-__all__ = ["PetReaderContract", "SessionReaderContract"]
+__all__ = ["PetReaderContract", "ReaderKit", "SessionReaderContract"]
 
 T = TypeVar("T")
 
@@ -43,19 +43,12 @@ _ids = TestIds()
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC).replace(microsecond=0)  # whole seconds: every store keeps them
 
 
-class PetReaderContract:
-    """The behaviour every PetReader shares with the sync repositories it stands in for."""
-
-    @pytest.fixture
-    def aio(self, pet_reader: PetReader) -> Iterator[asyncio.Runner]:
-        with asyncio.Runner() as runner:
-            yield runner
-            runner.run(pet_reader.close())
-
-    # --- helpers: each writes as the user who owns the data ----------------------------------
+class ReaderKit:
+    """What the read-side contracts share: running a coroutine, and arranging users, a family
+    and a pet through the sync unit of work (each written as the user who owns it)."""
 
     def run(self, aio: asyncio.Runner, coro: Coroutine[Any, Any, T]) -> T:
         return aio.run(coro)
@@ -85,6 +78,16 @@ class PetReaderContract:
             uow.pets.add(pet)
             uow.commit()
         return pet
+
+
+class PetReaderContract(ReaderKit):
+    """The behaviour every PetReader shares with the sync repositories it stands in for."""
+
+    @pytest.fixture
+    def aio(self, pet_reader: PetReader) -> Iterator[asyncio.Runner]:
+        with asyncio.Runner() as runner:
+            yield runner
+            runner.run(pet_reader.close())
 
     def reference_list(
         self,
