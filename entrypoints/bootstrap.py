@@ -116,6 +116,10 @@ class Settings:
     photo_max_bytes: int = 0
     document_max_bytes: int = 0
     image_max_pixels: int = 0
+    # `tailtracker purge` (docs/operations.md): sent outbox messages are kept this many days,
+    # then deleted this many rows a transaction (idempotency records: their 24 h TTL).
+    outbox_retention_days: int = 7
+    purge_batch: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -172,6 +176,10 @@ class Settings:
             raise SettingsError(
                 "TAILTRACKER_QUEUE_PREFIX may hold letters, digits, '_', '.', '-' (64 at most)"
             )
+        if not 0 <= self.outbox_retention_days <= 3650 or not 1 <= self.purge_batch <= 100_000:
+            raise SettingsError(
+                "TAILTRACKER_OUTBOX_RETENTION_DAYS must be 0..3650 and TAILTRACKER_PURGE_BATCH 1..100000"
+            )
         if self.env == "production" and not self.jwt_keys:
             raise SettingsError("TAILTRACKER_JWT_KEYS is required in production (kid:secret,...)")
 
@@ -184,6 +192,14 @@ class Settings:
             batch=self.scheduler_batch,
             max_lateness=timedelta(seconds=self.scheduler_max_lateness_seconds),
             reminders=(core or CoreConfig()).reminders,
+        )
+
+    def purge(self) -> Any:
+        """`tailtracker purge`'s settings (a `usecases.housekeeping.PurgeSettings`)."""
+        from tailtracker_core.usecases.housekeeping import PurgeSettings
+
+        return PurgeSettings(
+            outbox_retention=timedelta(days=self.outbox_retention_days), batch=self.purge_batch
         )
 
     @property

@@ -1,5 +1,5 @@
 """`tailtracker`: run the API, the worker, the relay or the reminder scheduler; migrate; seed demo;
-add users.
+add users; housekeeping (sweep-files, purge).
 
 Every command reads its settings from TAILTRACKER_* environment variables (see
 docs/configuration.md); with none set it uses the embedded default under ./var.
@@ -195,6 +195,22 @@ def _cmd_sweep_files(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from tailtracker_core.usecases.housekeeping import purge
+
+    container = build(settings)
+    try:
+        deps = container.deps
+        result = purge(deps.uow, container.database.outbox(), deps.clock, settings.purge())
+    finally:
+        container.close()
+    print(
+        f"deleted {result.outbox_sent} sent outbox messages older than {settings.outbox_retention_days} days "
+        f"and {result.idempotency_keys} expired idempotency keys"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tailtracker",
@@ -246,6 +262,13 @@ def _parser() -> argparse.ArgumentParser:
         help="only blobs written longer ago than this (default 60: uploads in flight stay)",
     )
     f.set_defaults(fn=_cmd_sweep_files)
+
+    pg = sub.add_parser(
+        "purge",
+        help="delete sent outbox messages past TAILTRACKER_OUTBOX_RETENTION_DAYS and expired "
+        "idempotency keys; run daily",
+    )
+    pg.set_defaults(fn=_cmd_purge)
 
     c = sub.add_parser("create-user", help="create an account (asks for the password)")
     c.add_argument("--email", required=True, help="sign-in address (unique, case-insensitive)")

@@ -401,6 +401,11 @@ class IdempotencyRepository(Protocol):
         """Forget this user's records made before `before` (they have expired)."""
         ...
 
+    def purge_expired(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` records of any user made before `before`, oldest first; how
+        many went. Housekeeping (usecases/housekeeping.py), in a unit of work without an actor."""
+        ...
+
 
 # --- lost and found (docs/lost-and-found.md) ------------------------------------------------
 
@@ -963,6 +968,11 @@ class OutboxStore(Protocol):
 
     def release(self) -> None:
         """End the claim without marking (a publish failed): the messages stay unsent."""
+        ...
+
+    def purge_sent(self, before: datetime, limit: int) -> int:
+        """Delete at most `limit` messages sent before `before`, the earliest sent first, in a
+        transaction of its own; how many went. Unsent messages are never deleted, however old."""
         ...
 
 

@@ -322,6 +322,12 @@ class _Idempotency:
         for k in stale:
             del self.d.idempotency[k]
 
+    def purge_expired(self, before: datetime, limit: int) -> int:
+        stale = sorted((r.created_at, k) for k, r in self.d.idempotency.items() if r.created_at < before)
+        for _, k in stale[:limit]:
+            del self.d.idempotency[k]
+        return min(len(stale), limit)
+
 
 class _Files:
     def __init__(self, d: _Data) -> None:
@@ -442,3 +448,12 @@ class MemoryOutbox:
 
     def release(self) -> None:
         return None
+
+    def purge_sent(self, before: datetime, limit: int) -> int:
+        with self._store.lock:
+            d = self._store.data
+            old = sorted((at, i) for i, at in d.sent.items() if at < before)[:limit]
+            for _, i in old:
+                del d.sent[i]
+                d.outbox.pop(i, None)
+            return len(old)

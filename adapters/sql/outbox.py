@@ -6,12 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, Integer, bindparam, delete, select, text, update
 
-from adapters.sql.tables import outbox
+from adapters.sql.tables import UtcDateTime, outbox
 from tailtracker_core.ports import OutboxMessage
 
 __all__ = ["SqlOutbox"]
+
+_PURGE_SENT_PG = text(
+    "DELETE FROM outbox WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM outbox WHERE sent_at IS NOT NULL AND sent_at < :before ORDER BY sent_at LIMIT :limit))"
+).bindparams(bindparam("before", type_=UtcDateTime()), bindparam("limit", type_=Integer()))
 
 
 class SqlOutbox:
@@ -64,6 +69,25 @@ class SqlOutbox:
                 self._connection.rollback()
             finally:
                 self._close()
+
+    def purge_sent(self, before: datetime, limit: int) -> int:
+        """One bounded DELETE, the victims picked from the old end of `ix_outbox_sent` (0016).
+
+        PostgreSQL deletes by `ctid = ANY(ARRAY(...))`: a TID scan of exactly the rows picked.
+        `id IN (subquery)` was planned as a hash semi-join over a sequential scan of the whole
+        table (27 ms a batch at 200,000 rows, against 0.9 ms). A sent row is never updated
+        again, so its ctid cannot move under the statement.
+        """
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                return conn.execute(_PURGE_SENT_PG, {"before": before, "limit": limit}).rowcount
+            victims = (
+                select(outbox.c.id)
+                .where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before)
+                .order_by(outbox.c.sent_at)
+                .limit(limit)
+            )
+            return conn.execute(delete(outbox).where(outbox.c.id.in_(victims))).rowcount
 
     @staticmethod
     def _mark(conn: Connection, ids: Sequence[UUID], now: datetime) -> None:

@@ -8,11 +8,27 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Insert, String, Table, and_, column, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql import mapping as m
 from adapters.sql.tables import (
+    UtcDateTime,
     consent_records,
     erasure_requests,
     families,
@@ -405,6 +421,24 @@ class SqlIdempotency:
     def purge(self, user_id: UUID, before: datetime) -> None:
         t = idempotency_keys
         self._conn().execute(delete(t).where(t.c.user_id == user_id, t.c.created_at < before))
+
+    def purge_expired(self, before: datetime, limit: int) -> int:
+        """One bounded DELETE, the victims picked from the old end of
+        `ix_idempotency_keys_created_at` (0016); on PostgreSQL by ctid, a TID scan (see
+        SqlOutbox.purge_sent). No row-level security on this table: every user's rows."""
+        conn = self._conn()
+        if conn.dialect.name == "postgresql":
+            return conn.execute(_PURGE_KEYS_PG, {"before": before, "limit": limit}).rowcount
+        t = idempotency_keys
+        victims = select(t.c.user_id, t.c.key).where(t.c.created_at < before)
+        victims = victims.order_by(t.c.created_at).limit(limit)
+        return conn.execute(delete(t).where(tuple_(t.c.user_id, t.c.key).in_(victims))).rowcount
+
+
+_PURGE_KEYS_PG = text(
+    "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
+    "SELECT ctid FROM idempotency_keys WHERE created_at < :before ORDER BY created_at LIMIT :limit))"
+).bindparams(bindparam("before", type_=UtcDateTime()), bindparam("limit", type_=Integer()))
 
 
 class SqlErasures:

@@ -213,6 +213,7 @@ idempotency_keys = Table(
     Column("body", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 outbox = Table(
@@ -229,6 +230,12 @@ outbox = Table(
         "id",
         sqlite_where=text("sent_at IS NULL"),
         postgresql_where=text("sent_at IS NULL"),
+    ),
+    Index(
+        "ix_outbox_sent",
+        "sent_at",
+        sqlite_where=text("sent_at IS NOT NULL"),
+        postgresql_where=text("sent_at IS NOT NULL"),
     ),
 )
 

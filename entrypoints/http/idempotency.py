@@ -5,7 +5,8 @@ so "created" and "remembered" cannot come apart: a crash after the commit leaves
 before it leaves neither. How: the use case runs with a unit-of-work factory whose `commit()`
 is deferred; once it returns, the response is rendered, its record added to that same unit of
 work, and only then is the transaction committed. Records are per user, keyed by method, path
-and a SHA-256 of the client's key, and kept for 24 h. The body is compared by the SHA-256 of
+and a SHA-256 of the client's key, and kept for 24 h (`IDEMPOTENCY_TTL`; `tailtracker purge` deletes
+older ones). The body is compared by the SHA-256 of
 its canonical encoding (the decoded request struct re-encoded), so whitespace and key order do
 not matter. Only successes are stored: after a 4xx the client may fix the cause and retry.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -27,12 +27,12 @@ from litestar import Request, Response
 from tailtracker_core.errors import Conflict
 from tailtracker_core.ports import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
 from tailtracker_core.usecases.deps import Deps
+from tailtracker_core.usecases.housekeeping import IDEMPOTENCY_TTL as TTL
 
 from .problems import ApiError
 
 __all__ = ["fingerprint_of", "idempotent", "slot_of"]
 
-TTL = timedelta(hours=24)
 _encode = msgspec.json.Encoder()
 _REPLAYED_HEADERS = ("etag", "location")
 _RACED = "a request with this Idempotency-Key was just answered; retry to get its answer"

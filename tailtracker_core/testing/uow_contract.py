@@ -622,6 +622,39 @@ class UnitOfWorkContract:
             assert uow.pets.get(pet.id) is None
             assert uow.idempotency.get(owner.id, "k") is None
 
+    def test_purge_expired_takes_every_users_old_records_oldest_first_in_bounded_batches(
+        self, uow_factory: UnitOfWorkFactory, ids: IdGenerator
+    ) -> None:
+        a, b = self.user(uow_factory, ids), self.user(uow_factory, ids)
+        now = _now().replace(microsecond=0)
+        ages = {"a-3d": (a, 72), "b-2d": (b, 48), "a-25h": (a, 25), "b-23h": (b, 23), "a-now": (a, 0)}
+        for key, (user, hours) in ages.items():
+            with uow_factory(user.id) as uow:
+                made = now - timedelta(hours=hours)
+                uow.idempotency.add(IdempotencyRecord(user.id, key, "f" * 64, 201, b"{}", "{}", made))
+                uow.commit()
+        cut = now - timedelta(hours=24)
+
+        def purge(before: datetime, limit: int) -> int:
+            with uow_factory(None) as uow:
+                n = uow.idempotency.purge_expired(before, limit)
+                uow.commit()
+            return n
+
+        def left() -> set[str]:
+            with uow_factory(None) as uow:
+                return {k for k, (u, _) in ages.items() if uow.idempotency.get(u.id, k) is not None}
+
+        assert purge(cut, 2) == 2
+        assert left() == {"a-25h", "b-23h", "a-now"}  # the two oldest went first, across users
+        assert purge(cut, 2) == 1
+        assert purge(cut, 2) == 0
+        assert left() == {"b-23h", "a-now"}  # younger than the cut-off: kept
+        with uow_factory(None) as uow:  # a purge rolled back keeps everything
+            assert uow.idempotency.purge_expired(now + timedelta(hours=1), 10) == 2
+            uow.rollback()
+        assert left() == {"b-23h", "a-now"}
+
     # --- transactions and the outbox ---------------------------------------------------------
 
     def test_rollback_discards_changes_and_events(
@@ -721,4 +754,30 @@ class UnitOfWorkContract:
         assert len(again) == 3
         outbox_store.mark_sent([m.id for m in again], _now())
         assert outbox_store.claim(10) == []
+        outbox_store.release()
+
+    def test_purge_sent_deletes_only_messages_sent_before_the_cut_off_earliest_first(
+        self, uow_factory: UnitOfWorkFactory, outbox_store: OutboxStore, ids: IdGenerator
+    ) -> None:
+        owner = self.user(uow_factory, ids)
+        self.drain(outbox_store)
+        now = _now().replace(microsecond=0)
+        for _ in range(5):  # one commit each: claimed in this order
+            with uow_factory(owner.id) as uow:
+                uow.record(PetCreated(ids.new_id(), ids.new_id()))
+                uow.commit()
+        for days in (10, 9, 8, 1):  # the fifth stays unsent
+            (message,) = outbox_store.claim(1)
+            outbox_store.mark_sent([message.id], now - timedelta(days=days))
+        (unsent,) = outbox_store.claim(10)
+        outbox_store.release()
+        cut = now - timedelta(days=7)
+        assert outbox_store.purge_sent(cut, 2) == 2
+        # The earliest sent went first: nothing sent more than 8.5 days ago is left.
+        assert outbox_store.purge_sent(now - timedelta(days=8, hours=12), 10) == 0
+        assert outbox_store.purge_sent(cut, 2) == 1
+        assert outbox_store.purge_sent(cut, 2) == 0
+        # However late the cut-off, an unsent message stays (and the one sent a day ago goes).
+        assert outbox_store.purge_sent(now + timedelta(days=365), 10) == 1
+        assert [m.id for m in outbox_store.claim(10)] == [unsent.id]
         outbox_store.release()

@@ -34,7 +34,16 @@ def run(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.C
 def test_help_names_every_command(tmp_path):
     out = run(tmp_path, "--help")
     assert out.returncode == 0
-    for command in ("serve", "worker", "relay", "migrate", "seed-demo", "create-user"):
+    for command in (
+        "serve",
+        "worker",
+        "relay",
+        "migrate",
+        "seed-demo",
+        "create-user",
+        "sweep-files",
+        "purge",
+    ):
         assert command in out.stdout
 
 
@@ -115,3 +124,65 @@ def test_sweep_files_deletes_orphans_older_than_the_grace(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "deleted 1 orphaned blobs" in out.stdout
     assert not orphan.exists() and fresh.exists()
+
+
+def test_purge_deletes_old_sent_outbox_rows_and_expired_idempotency_keys(tmp_path):
+    from datetime import UTC, datetime, timedelta
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine, select
+
+    from adapters.sql.tables import idempotency_keys, outbox
+
+    assert run(tmp_path, "migrate").returncode == 0
+    now = datetime.now(UTC)
+    engine = create_engine(f"sqlite:///{tmp_path}/var/db.sqlite")
+    rows = {  # payload -> (created, sent)
+        "sent long ago": (now - timedelta(days=30), now - timedelta(days=30)),
+        "sent 3 days ago": (now - timedelta(days=3), now - timedelta(days=3)),
+        "never sent": (now - timedelta(days=30), None),
+    }
+    keys = {"expired": now - timedelta(hours=25), "fresh": now - timedelta(hours=1)}
+    with engine.begin() as conn:
+        for payload, (created, sent) in rows.items():
+            conn.execute(
+                outbox.insert().values(
+                    id=uuid4(), topic="t", payload=payload, created_at=created, sent_at=sent
+                )
+            )
+        for key, made in keys.items():
+            conn.execute(
+                idempotency_keys.insert().values(
+                    user_id=uuid4(),
+                    key=key,
+                    fingerprint="f",
+                    status=201,
+                    body=b"",
+                    headers="{}",
+                    created_at=made,
+                )
+            )
+
+    def left() -> tuple[set[str], set[str]]:
+        with engine.connect() as conn:
+            return (
+                set(conn.execute(select(outbox.c.payload)).scalars()),
+                set(conn.execute(select(idempotency_keys.c.key)).scalars()),
+            )
+
+    out = run(tmp_path, "purge")
+    assert out.returncode == 0, out.stderr
+    assert "deleted 1 sent outbox messages older than 7 days and 1 expired idempotency keys" in out.stdout
+    assert left() == ({"sent 3 days ago", "never sent"}, {"fresh"})
+    out = run(tmp_path, "purge", TAILTRACKER_OUTBOX_RETENTION_DAYS="2", TAILTRACKER_PURGE_BATCH="1")
+    assert out.returncode == 0, out.stderr
+    assert "deleted 1 sent outbox messages older than 2 days and 0 expired" in out.stdout
+    assert left() == ({"never sent"}, {"fresh"})
+    engine.dispose()
+
+
+def test_purge_refuses_a_negative_retention(tmp_path):
+    out = run(tmp_path, "purge", TAILTRACKER_OUTBOX_RETENTION_DAYS="-1")
+    assert out.returncode == 2
+    assert "TAILTRACKER_OUTBOX_RETENTION_DAYS must be 0..3650" in out.stderr
+    assert "Traceback" not in out.stderr
