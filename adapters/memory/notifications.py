@@ -14,7 +14,13 @@ from uuid import UUID
 from attrs import evolve
 
 from tailtracker_core.errors import Conflict
-from tailtracker_core.model.notifications import Delivery, DeliveryStatus, DueDelivery, Notification
+from tailtracker_core.model.notifications import (
+    DELIVERY_STATE_FIELDS,
+    Delivery,
+    DeliveryStatus,
+    DueDelivery,
+    Notification,
+)
 from tailtracker_core.model.reminders import Channel, NotificationPreferences
 
 __all__ = [
@@ -82,13 +88,10 @@ class MemoryDeliveries:
             stored = self.d.deliveries.get(d.id)
             if stored is None or stored.version != d.version - 1:
                 continue
-            for name in _STATE:
+            for name in DELIVERY_STATE_FIELDS:
                 setattr(stored, name, getattr(d, name))
             stored_ids.add(d.id)
         return stored_ids
-
-
-_STATE = ("status", "attempts", "last_error", "sent_at", "lease_until", "version")
 
 
 class MemoryNotifications:

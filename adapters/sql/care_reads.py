@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from adapters.sql.reads import AsyncpgPetReader
+from adapters.sql.reads import AsyncpgPetReader, plain_uuid
 from tailtracker_core.model.care import CareCompletion, CareKind, CareSchedule
 from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import CareTaskReader, CareTaskSource, UnitOfWork
@@ -51,10 +51,6 @@ CARE_SOURCE = (
 _KINDS = {k.value: k for k in CareKind}
 
 
-def _uuid(value: Any) -> UUID:
-    return UUID(bytes=value.bytes)  # asyncpg returns a subclass of its own
-
-
 def care_source_from_record(pet_id: UUID, r: Any) -> CareTaskSource:
     """A CareTaskSource from a record of `CARE_SOURCE`, by the rules of `care.schedule_from`
     and `care.completion_from` (a contract test checks that they agree). Stored rules were
@@ -64,7 +60,7 @@ def care_source_from_record(pet_id: UUID, r: Any) -> CareTaskSource:
         return CareTaskSource(None, [], [])
     schedules = [
         CareSchedule(
-            id=_uuid(sid),
+            id=plain_uuid(sid),
             pet_id=pet_id,
             kind=_KINDS[kind],
             title=title,
@@ -78,9 +74,9 @@ def care_source_from_record(pet_id: UUID, r: Any) -> CareTaskSource:
     ]
     completions = [
         CareCompletion(
-            schedule_id=_uuid(sid),
+            schedule_id=plain_uuid(sid),
             occurrence_key=key,
-            completed_by=_uuid(by),
+            completed_by=plain_uuid(by),
             completed_at=at,
             occurs_at=occurs,
         )

@@ -22,11 +22,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
 
 import msgspec
 
-from adapters.sql.reads import AsyncpgPetReader
+from adapters.sql.reads import AsyncpgPetReader, plain_uuid
 from tailtracker_core.model.geo import GeoPoint, distances_from
 from tailtracker_core.model.lost_found import NearbyReport, PublicLostReport, ReportStatus
 from tailtracker_core.model.pets import Size, Species
@@ -124,7 +123,7 @@ def _hit(measure: Callable[[float, float], float], r: Any) -> NearbyReport:
     size = r[_SIZE]
     public_lat, public_lon = r[_PUBLIC_LAT], r[_PUBLIC_LON]
     view = PublicLostReport(
-        report_id=UUID(bytes=r[_ID].bytes),  # a plain uuid.UUID, not asyncpg's subclass
+        report_id=plain_uuid(r[_ID]),
         status=ReportStatus.OPEN,  # the function returns open reports only
         pet_name=r[_NAME],
         species=_SPECIES[r[_SPECIES_COL]],

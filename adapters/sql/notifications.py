@@ -19,7 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.tables import deliveries, email_suppressions, notification_preferences, notifications
 from tailtracker_core.errors import Conflict
-from tailtracker_core.model.notifications import Delivery, DeliveryStatus, DueDelivery, Notification
+from tailtracker_core.model.notifications import (
+    DELIVERY_STATE_FIELDS,
+    Delivery,
+    DeliveryStatus,
+    DueDelivery,
+    Notification,
+)
 from tailtracker_core.model.reminders import Category, Channel, NotificationPreferences, QuietHours
 
 __all__ = ["SqlDeliveries", "SqlEmailSuppressions", "SqlNotificationPreferences", "SqlNotifications"]
@@ -160,7 +166,6 @@ _SAVE_MANY_PG = text("SELECT id FROM tt_save_deliveries(CAST(:rows AS jsonb)) AS
 _NOTIFY_MANY_PG = text("SELECT id FROM tt_insert_notifications(CAST(:rows AS jsonb)) AS id").columns(
     column("id", Uuid)
 )
-_STATE = ("status", "attempts", "last_error", "sent_at", "lease_until", "version")
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -263,19 +268,21 @@ class SqlDeliveries:
         saved: set[UUID] = set()
         if conn.dialect.name == "postgresql":
             for start in range(0, len(batch), _CHUNK):
-                rows = [
-                    _json_row({"id": d.id, **{k: delivery_row(d)[k] for k in _STATE}})
-                    for d in batch[start : start + _CHUNK]
-                ]
+                rows = [_json_row({"id": d.id, **_state_row(d)}) for d in batch[start : start + _CHUNK]]
                 saved.update(conn.execute(_SAVE_MANY_PG, {"rows": json.dumps(rows)}).scalars())
             return saved
         t = deliveries
         for d in batch:
-            row = delivery_row(d)
             stmt = update(t).where(t.c.id == d.id, t.c.version == d.version - 1)
-            if conn.execute(stmt.values({k: row[k] for k in _STATE})).rowcount == 1:
+            if conn.execute(stmt.values(_state_row(d))).rowcount == 1:
                 saved.add(d.id)
         return saved
+
+
+def _state_row(d: Delivery) -> dict[str, Any]:
+    """The columns a bulk save writes: the state an attempt changes."""
+    row = delivery_row(d)
+    return {k: row[k] for k in DELIVERY_STATE_FIELDS}
 
 
 class SqlNotifications:

@@ -27,7 +27,14 @@ from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import PetReader, UnitOfWork
 from tailtracker_core.usecases.pet_queries import family_pets_in, pet_with_role_in
 
-__all__ = ["AsyncpgPetReader", "ThreadedPetReader", "asyncpg_dsn", "pet_from_record", "pet_reader_for"]
+__all__ = [
+    "AsyncpgPetReader",
+    "ThreadedPetReader",
+    "asyncpg_dsn",
+    "pet_from_record",
+    "pet_reader_for",
+    "plain_uuid",
+]
 
 _COLUMNS = (
     "p.id, p.family_id, p.name, p.species, p.sex, p.created_at, p.updated_at, p.breed, p.birth_date,"
@@ -85,14 +92,19 @@ _SEXES = {s.value: s for s in Sex}
 _SIZES = {s.value: s for s in Size}
 
 
+def plain_uuid(value: Any) -> UUID:
+    """A plain `uuid.UUID` from asyncpg's UUID (a subclass of its own)."""
+    return UUID(bytes=value.bytes)
+
+
 def pet_from_record(r: Any) -> Pet:
     """A Pet from an asyncpg record of `_COLUMNS`, by the rules of `mapping.pet_from` (a test
     checks that both agree): written out because a page maps up to 101 rows per request.
     Ids become plain `uuid.UUID` (asyncpg returns a subclass of its own)."""
     size, chip = r["size"], r["microchip"]
     return Pet(
-        id=UUID(bytes=r["id"].bytes),
-        family_id=UUID(bytes=r["family_id"].bytes),
+        id=plain_uuid(r["id"]),
+        family_id=plain_uuid(r["family_id"]),
         name=r["name"],
         species=_SPECIES[r["species"]],
         sex=_SEXES[r["sex"]],

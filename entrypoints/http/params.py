@@ -45,8 +45,11 @@ Claims: TypeAlias = NamedDependency[AccessClaims]
 ContainerDep: TypeAlias = NamedDependency[Container]
 MetricsDep: TypeAlias = NamedDependency[HttpMetrics]
 
+# What the async read handlers take from the app's state (see pet_reader_of).
 PET_READER_STATE_KEY = "tailtracker.pet_reader"
+CARE_TASK_READER_STATE_KEY = "tailtracker.care_task_reader"
 NEARBY_READER_STATE_KEY = "tailtracker.nearby_reader"
+CLOCK_STATE_KEY = "tailtracker.clock"
 TIERS_STATE_KEY = "tailtracker.tiers"
 
 
@@ -55,10 +58,6 @@ def pet_reader_of(request: Request[Any, Any, Any]) -> PetReader:
     include two at one level (`claims` and `container`) makes Litestar resolve them in an anyio
     task group, about a tenth of an async read's CPU. The read handlers take `claims` only."""
     return cast("PetReader", request.app.state[PET_READER_STATE_KEY])
-
-
-CARE_TASK_READER_STATE_KEY = "tailtracker.care_task_reader"
-CLOCK_STATE_KEY = "tailtracker.clock"
 
 
 def care_task_reader_of(request: Request[Any, Any, Any]) -> CareTaskReader:

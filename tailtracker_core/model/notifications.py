@@ -26,6 +26,7 @@ from tailtracker_core.model.reminders import (
 
 __all__ = [
     "DELIVERABLE_CHANNELS",
+    "DELIVERY_STATE_FIELDS",
     "MAX_ERROR_LENGTH",
     "Delivery",
     "DeliveryRequest",
@@ -45,6 +46,8 @@ MAX_ERROR_LENGTH = 500
 DELIVERABLE_CHANNELS = frozenset({Channel.IN_APP, Channel.EMAIL})
 # The channels a user can switch per category (in_app is always on; websocket follows in_app).
 PREFERENCE_CHANNELS = (Channel.PUSH, Channel.EMAIL, Channel.SMS)
+# What an attempt changes on a delivery: the bulk saves of the stores write these and nothing else.
+DELIVERY_STATE_FIELDS = ("status", "attempts", "last_error", "sent_at", "lease_until", "version")
 
 
 class DeliveryStatus(enum.StrEnum):

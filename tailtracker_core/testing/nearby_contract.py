@@ -216,7 +216,7 @@ class NearbyReaderContract:
         geo_feed: GeoIndex | None,
         owner: User,
     ) -> None:
-        # More reports on one spot than an adapter's first page (PostgreSQL asks limit + 16
+        # More reports on one spot than an adapter's first page (PostgreSQL asks limit + 2
         # rows with ties in no order): the ones kept are still the lowest ids.
         spot = GeoPoint(48.137, 11.575)
         nearest = self.open_report(uow_factory, geo_feed, owner, destination(spot, 90, 0.4))

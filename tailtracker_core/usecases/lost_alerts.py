@@ -147,16 +147,7 @@ def still_wanted(uow: UnitOfWork, delivery: Delivery) -> bool:
     """Asked by the delivery worker right before a lost-pet alert goes out (acting as the
     recipient): the `location_alerts` consent must still be granted (domain.md, "Consent":
     checked at send time) and the report still open (a pet found meanwhile needs no alert)."""
-    granted = current_consents(uow.consents.history(delivery.user_id)).get(Purpose.LOCATION_ALERTS)
-    if granted is None or not granted.granted:
-        return False
-    if not delivery.subject.startswith(ALERT_SUBJECT_PREFIX):
-        return True
-    try:
-        report_id = UUID(delivery.subject.removeprefix(ALERT_SUBJECT_PREFIX))
-    except ValueError:
-        return True
-    return bool(uow.lost_reports.open_lost_pets([report_id]))
+    return delivery.id in still_wanted_many(uow, [delivery])
 
 
 def _report_of(delivery: Delivery) -> UUID | None:
@@ -173,14 +164,17 @@ def still_wanted_many(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> set[UU
     nobody): one query for the recipients' consent histories, one for which of their reports
     are still open. Returns the ids of the deliveries still wanted."""
     histories = uow.consents.histories(list(dict.fromkeys(d.user_id for d in deliveries)))
-    reports = {r for d in deliveries if (r := _report_of(d)) is not None}
-    still_open = {lp.report.id for lp in uow.lost_reports.open_lost_pets(sorted(reports))}
+    report_of = {d.id: _report_of(d) for d in deliveries}
+    reports = {r for r in report_of.values() if r is not None}
+    still_open = (
+        {lp.report.id for lp in uow.lost_reports.open_lost_pets(sorted(reports))} if reports else set()
+    )
     wanted: set[UUID] = set()
     for d in deliveries:
         granted = current_consents(histories.get(d.user_id, [])).get(Purpose.LOCATION_ALERTS)
         if granted is None or not granted.granted:
             continue
-        report = _report_of(d)
+        report = report_of[d.id]
         if report is not None and report not in still_open:
             continue
         wanted.add(d.id)

@@ -23,7 +23,7 @@ from tailtracker_core.errors import Conflict, NotFound, TierLimitExceeded
 from tailtracker_core.events import DeliveriesDue, DeliveryDue
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import Purpose, current_consents
-from tailtracker_core.model.notification_templates import TemplateError, render
+from tailtracker_core.model.notification_templates import Rendered, TemplateError, render
 from tailtracker_core.model.notifications import (
     DELIVERABLE_CHANNELS,
     Delivery,
@@ -194,6 +194,30 @@ def _wanted(deliverer: Deliverer, uow: UnitOfWork, delivery: Delivery) -> str | 
     return None
 
 
+def _settle(
+    delivery: Delivery, user: User | None, unwanted: str | None
+) -> tuple[DeliveryOutcome | None, Rendered | None]:
+    """The checks every delivery passes before it goes out, for `deliver` and `deliver_batch`:
+    (the outcome it ends with now, cancelled or failed, None) or (None, its rendered text)."""
+    if unwanted is not None:
+        delivery.cancel(unwanted)
+        return DeliveryOutcome.CANCELLED, None
+    if delivery.channel not in DELIVERABLE_CHANNELS:
+        delivery.mark_failed(f"channel {delivery.channel} is not available")
+        return DeliveryOutcome.FAILED, None
+    if user is None:
+        delivery.mark_failed("the recipient's account no longer exists")
+        return DeliveryOutcome.FAILED, None
+    try:
+        text = render(
+            delivery.template, user.locale, delivery.params, footer=delivery.channel is Channel.EMAIL
+        )
+    except TemplateError as error:
+        delivery.mark_failed(str(error))
+        return DeliveryOutcome.FAILED, None
+    return None, text
+
+
 def deliver(deliverer: Deliverer, delivery_id: UUID, user_id: UUID) -> DeliveryOutcome:
     """Deliver one notification, at most once per key, acting as its recipient.
 
@@ -213,37 +237,15 @@ def deliver(deliverer: Deliverer, delivery_id: UUID, user_id: UUID) -> DeliveryO
         if delivery.busy(now):
             raise DeliveryInFlight(f"delivery {delivery_id} is being attempted until {delivery.lease_until}")
         reason = _wanted(deliverer, uow, delivery)
-        if reason is not None:
-            delivery.cancel(reason)
-            return _finish(uow, delivery, DeliveryOutcome.CANCELLED)
-        if delivery.channel not in DELIVERABLE_CHANNELS:
-            delivery.mark_failed(f"channel {delivery.channel} is not available")
-            return _finish(uow, delivery, DeliveryOutcome.FAILED)
-        user = uow.users.get(user_id)
-        if user is None:
-            delivery.mark_failed("the recipient's account no longer exists")
-            return _finish(uow, delivery, DeliveryOutcome.FAILED)
-        try:
-            text = render(
-                delivery.template, user.locale, delivery.params, footer=delivery.channel is Channel.EMAIL
-            )
-        except TemplateError as error:
-            delivery.mark_failed(str(error))
-            return _finish(uow, delivery, DeliveryOutcome.FAILED)
+        user = uow.users.get(user_id) if reason is None else None
+        settled, text = _settle(delivery, user, reason)
+        if settled is not None:
+            return _finish(uow, delivery, settled)
+        assert user is not None
+        assert text is not None
         if delivery.channel is Channel.IN_APP:
-            data = {k: v for k, v in delivery.params.items() if k in ("pet_id", "link", "report_id")}
-            data["subject"] = delivery.subject
-            notification = Notification(
-                deliverer.ids.new_id(),
-                user_id,
-                delivery.id,
-                delivery.category,
-                text.title,
-                text.body,
-                data,
-                now,
-            )
-            uow.notifications.add(notification)  # unique per delivery: a replay adds nothing
+            # unique per delivery: a replay adds nothing
+            uow.notifications.add(_notification(deliverer, delivery, text.title, text.body, now))
             delivery.attempts += 1
             delivery.mark_sent(now)
             return _finish(uow, delivery, DeliveryOutcome.SENT)
@@ -334,24 +336,12 @@ def deliver_batch(deliverer: Deliverer, delivery_ids: Sequence[UUID]) -> BatchDe
         for d in todo:
             changed.append(d)
             user = users.get(d.user_id)
-            if (reason := reasons.get(d.id)) is not None:
-                d.cancel(reason)
-                outcomes[d.id] = DeliveryOutcome.CANCELLED
+            settled, text = _settle(d, user, reasons.get(d.id))
+            if settled is not None:
+                outcomes[d.id] = settled
                 continue
-            if d.channel not in DELIVERABLE_CHANNELS:
-                d.mark_failed(f"channel {d.channel} is not available")
-                outcomes[d.id] = DeliveryOutcome.FAILED
-                continue
-            if user is None:
-                d.mark_failed("the recipient's account no longer exists")
-                outcomes[d.id] = DeliveryOutcome.FAILED
-                continue
-            try:
-                text = render(d.template, user.locale, d.params, footer=d.channel is Channel.EMAIL)
-            except TemplateError as error:
-                d.mark_failed(str(error))
-                outcomes[d.id] = DeliveryOutcome.FAILED
-                continue
+            assert user is not None
+            assert text is not None
             if d.channel is Channel.IN_APP:
                 notes.append(_notification(deliverer, d, text.title, text.body, now))
                 d.attempts += 1
