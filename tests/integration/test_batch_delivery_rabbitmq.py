@@ -13,15 +13,9 @@ with real worker processes (`entrypoints.worker.run_worker`, as in the alert fan
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import threading
 import time
-from collections.abc import Iterator
-from email import policy
-from email.message import EmailMessage as MimeMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +27,7 @@ from tailtracker_core.model.accounts import User
 from tailtracker_core.model.families import Family
 from tailtracker_core.model.pets import Pet, Sex, Species
 from tailtracker_core.usecases import lost_found
-from tests.fixtures.messaging import free_port
+from tests.fixtures.messaging import StallingSmtpHandler
 from tests.fixtures.sql import PostgresDatabase
 from tests.integration import test_alert_fan_out_rabbitmq as fan_out
 from tests.integration.test_alert_fan_out_rabbitmq import HOME, _settings, _start_worker, _user, _wait
@@ -45,49 +39,11 @@ arranged = fan_out.arranged  # fixtures: a container on a truncated PostgreSQL, 
 queues = fan_out.queues
 
 
-class StallingHandler:
-    """aiosmtpd: keeps what it accepts; holds the FIRST message without a reply until released
-    (its client is dead by then), then answers 451; defers the addresses in `defer_next`."""
-
-    def __init__(self) -> None:
-        self.messages: list[MimeMessage] = []
-        self.stall_first = False
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-        self.defer_next: dict[str, int] = {}
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.defer_next.get(address, 0) > 0:
-            self.defer_next[address] -= 1
-            return "451 4.2.0 mailbox busy, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.stall_first:
-            self.stall_first = False
-            self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 4.3.0 the worker that sent this is gone"
-        parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        assert isinstance(parsed, MimeMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[int, StallingHandler]]:
-    from aiosmtpd.controller import Controller
-
-    handler = StallingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=5)
-    controller.start()
-    try:
-        yield controller.port, handler
-    finally:
-        handler.release.set()
-        controller.stop()
+def smtp(stalling_smtp: tuple[int, StallingSmtpHandler]) -> tuple[int, StallingSmtpHandler]:
+    """The stalling SMTP server, not stalling until a test asks (`stall_first`)."""
+    stalling_smtp[1].stall_first = False
+    return stalling_smtp
 
 
 def _open_report(container: Container) -> tuple[list[User], Any]:
@@ -148,7 +104,7 @@ def _all_sent(rows: Rows, users: list[User]) -> bool:
     return sent == {str(u.id): 2 for u in users}
 
 
-def _exactly_once(rows: Rows, users: list[User], smtp: StallingHandler) -> None:
+def _exactly_once(rows: Rows, users: list[User], smtp: StallingSmtpHandler) -> None:
     ids = {str(u.id) for u in users}
     assert rows.per_user(
         "SELECT user_id, count(*) FROM notifications WHERE category = 'lost_pet_alert' GROUP BY user_id"
@@ -165,7 +121,7 @@ def test_a_worker_killed_mid_chunk_neither_loses_nor_duplicates_a_delivery(
     postgres_database: PostgresDatabase,
     amqp_url: str,
     queues: tuple[str, str],
-    smtp: tuple[int, StallingHandler],
+    smtp: tuple[int, StallingSmtpHandler],
     tmp_path: Path,
 ) -> None:
     port, server = smtp
@@ -213,7 +169,7 @@ def test_one_deferred_address_in_a_chunk_is_retried_alone(
     postgres_database: PostgresDatabase,
     amqp_url: str,
     queues: tuple[str, str],
-    smtp: tuple[int, StallingHandler],
+    smtp: tuple[int, StallingSmtpHandler],
     tmp_path: Path,
 ) -> None:
     port, server = smtp

@@ -11,16 +11,13 @@ is already past the occurrence (docs/reminders.md, "Testing").
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +35,7 @@ from tailtracker_core.model.pets import Pet, Sex, Species
 from tailtracker_core.model.reminders import Category, Channel, NotificationPreferences
 from tailtracker_core.model.roles import Role
 from tailtracker_core.testing.ids import TestIds
-from tests.fixtures.messaging import delete_rabbitmq_queues, free_port
+from tests.fixtures.messaging import StallingSmtpHandler, delete_rabbitmq_queues
 from tests.fixtures.sql import PostgresDatabase
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -46,46 +43,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 ids = TestIds()
 ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 60
-
-
-class StallingHandler:
-    """aiosmtpd handler: keeps every message it accepts; the FIRST message is held (no reply)
-    until the test releases it, and then refused with a 451 (the client is dead by then)."""
-
-    def __init__(self) -> None:
-        self.messages: list[MimeMessage] = []
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-        self._first = True
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import policy
-        from email.parser import BytesParser
-
-        if self._first:
-            self._first = False
-            self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 4.3.0 the worker that sent this is gone"
-        parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
-        assert isinstance(parsed, MimeMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def stalling_smtp() -> Iterator[tuple[int, StallingHandler]]:
-    from aiosmtpd.controller import Controller
-
-    handler = StallingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=5)
-    controller.start()
-    try:
-        yield controller.port, handler
-    finally:
-        handler.release.set()
-        controller.stop()
 
 
 def _owner_sql(db: PostgresDatabase, sql: str) -> list[tuple[Any, ...]]:
@@ -174,7 +131,7 @@ def test_a_reminder_due_in_the_next_minute_is_delivered_exactly_once(
     postgres_db: Database,
     amqp_url: str,
     unique_queue_name: str,
-    stalling_smtp: tuple[int, StallingHandler],
+    stalling_smtp: tuple[int, StallingSmtpHandler],
     tmp_path: Path,
 ) -> None:
     postgres_database.truncate()
