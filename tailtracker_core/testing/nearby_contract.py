@@ -191,6 +191,43 @@ class NearbyReaderContract:
         assert self.ids(self.search(aio, nearby_reader, centre, 5.0)) == [kept.id]
         assert self.ids(self.search(aio, nearby_reader, centre, 5.0, limit=1)) == [kept.id]
 
+    def test_an_edited_pet_shows_at_once(
+        self,
+        aio: asyncio.Runner,
+        nearby_reader: NearbyReader,
+        uow_factory: UnitOfWorkFactory,
+        geo_feed: GeoIndex | None,
+        owner: User,
+    ) -> None:
+        # PostgreSQL keeps a copy of the pet's public columns on the report (migration 0017):
+        # an edit must reach the search in the same commit, and only the edited pet's report.
+        centre = GeoPoint(55.6761, 12.5683)
+        edited = self.open_report(uow_factory, geo_feed, owner, destination(centre, 30, 1.0), name="Rex")
+        other = self.open_report(uow_factory, geo_feed, owner, destination(centre, 60, 2.0), name="Bella")
+        with uow_factory(owner.id) as uow:
+            pet = uow.pets.get(edited.pet_id)
+            assert pet is not None
+            draft = pet.draft()
+            draft.name, draft.breed, draft.colors, draft.size = (
+                "Rexy",
+                "Beagle",
+                ["tan", "white"],
+                Size.MEDIUM,
+            )
+            pet.apply(draft, _T0)
+            uow.pets.save(pet)
+            uow.commit()
+        hits = self.search(aio, nearby_reader, centre, 5.0)
+        assert self.ids(hits) == [edited.id, other.id]
+        first, second = hits[0].report, hits[1].report
+        assert (first.pet_name, first.breed, first.colours, first.size) == (
+            "Rexy",
+            "Beagle",
+            ("tan", "white"),
+            Size.MEDIUM,
+        )
+        assert (second.pet_name, second.breed) == ("Bella", None)
+
     def test_species_filter(
         self,
         aio: asyncio.Runner,

@@ -205,11 +205,23 @@ def test_the_app_role_cannot_call_the_functions_it_was_not_granted(
                 text(
                     "SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_proc p "
                     "WHERE p.proname LIKE 'tt\\_%' AND p.proname IN ('tt_public_lost_reports', "
-                    "'tt_open_lost_reports', 'tt_nearby_open_reports', 'tt_found_report_candidates', "
-                    "'tt_nearby_public_reports')"
+                    "'tt_open_lost_reports', 'tt_nearby_open_reports', 'tt_found_report_candidates')"
                 )
             ).all()
+            view = conn.execute(
+                text(
+                    "SELECT has_table_privilege('public', 'tt_public_open_reports', 'SELECT'), "
+                    "has_table_privilege(:app, 'tt_public_open_reports', 'SELECT'), "
+                    "has_table_privilege(:app, 'tt_public_open_reports', 'INSERT, UPDATE, DELETE')"
+                ),
+                {"app": app_conn.execute(text("SELECT current_user")).scalar_one()},
+            ).one()
     finally:
         owner.dispose()
-    assert len(acl) == 5
+    assert len(acl) == 4
     assert not any(public for _, public in acl)  # PUBLIC has no EXECUTE: only the app role
+    assert tuple(view) == (
+        False,
+        True,
+        False,
+    )  # the public search's view: the app role reads it, no one writes
