@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.sql.lost_reads import NEARBY_PLANAR, mercator_reach
+from adapters.sql.geo import _NEARBY_PLANAR_PG, mercator_reach
+from adapters.sql.lost_reads import NEARBY_PLANAR
 from benchmarks.generate import DEFAULT_ADMIN_URL, DbUrls
 from benchmarks.geo_generate import BBOX, CITIES, DEFAULT_DATABASE, NOISE
 from benchmarks.geo_generate import generate as generate_geo
@@ -37,11 +38,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "performance.md"
 TARGET_P95_MS = 5.0
 # The public search's first statement (adapters/sql/lost_reads.py) as the HTTP benchmark runs
-# it: the API's default limit of 20 plus the adapter's extra rows; `$n` as psycopg's named
+# it: the API's default limit of 20 plus the adapter's extra rows; `$n` as SQLAlchemy's named
 # parameters (the species parameter appears twice).
 HTTP_LIMIT = 20
 PUBLIC_EXTRA = 2
-_NEARBY_PUBLIC_SQL = re.sub(r"\$(\d)", r"%(p\1)s", NEARBY_PLANAR)
+_NEARBY_PUBLIC_SQL = re.sub(r"\$(\d)", r":p\1", NEARBY_PLANAR)
+_GEO_SQL = str(_NEARBY_PLANAR_PG)  # the GeoIndex's walk: ids and points
 
 
 def _loadavg() -> str:
@@ -136,13 +138,13 @@ def plans(
     limit: int,
     public: bool = False,
 ) -> dict[str, str]:
-    """The plans PostgreSQL runs inside `tt_nearby_open_reports`, as auto_explain logs them
-    (ANALYZE, BUFFERS, nested statements), sent back to this client as LOG notices. The call is
-    the adapter's own statement with its own parameters; auto_explain needs a superuser to LOAD,
-    so it runs on the admin connection (the function is SECURITY DEFINER: same rights either way)."""
+    """The plan of the search's first statement (the Mercator walk, D35) as auto_explain logs it
+    (ANALYZE, BUFFERS), sent back to this client as a LOG notice, the seventh call (past the
+    five custom plans). `public`: the public search's statement (public columns, `limit + 2`
+    rows); otherwise the GeoIndex's (ids and points, `limit + 2` rows). auto_explain needs a
+    superuser to LOAD, so it runs on the admin connection (the view reads with its owner's
+    rights: the same rows either way)."""
     import psycopg
-
-    from adapters.sql.geo import _NEARBY_PG, _slack_m
 
     out: dict[str, str] = {}
     with psycopg.connect(_admin_db_url(urls), autocommit=True) as conn:
@@ -154,43 +156,33 @@ def plans(
             "auto_explain.log_analyze = on",
             "auto_explain.log_buffers = on",
             "auto_explain.log_timing = on",
-            "auto_explain.log_nested_statements = on",
             "client_min_messages = log",
         ):
             conn.execute(f"SET {setting}")
-        sql = str(_NEARBY_PG).replace(":lat", "%(lat)s").replace(":lon", "%(lon)s")
-        sql = (
-            sql.replace(":radius_m", "%(radius_m)s")
-            .replace(":species", "%(species)s")
-            .replace(":lim", "%(lim)s")
+        sql = re.sub(
+            r":(p\d|lat|lon|half|species|lim)\b", r"%(\1)s", _NEARBY_PUBLIC_SQL if public else _GEO_SQL
         )
         for name, lat, lon in points:
-            params = {
-                "lat": lat,
-                "lon": lon,
-                "radius_m": _slack_m(radius_km),
-                "species": None,
-                "lim": limit + 16,
-            }
-            for _ in range(7):  # past the first five custom plans: the plan it keeps
+            params = (
+                _public_params(lat, lon, radius_km) if public else _geo_params(lat, lon, radius_km, limit)
+            )
+            for _ in range(7):
                 notices.clear()
-                if public:
-                    conn.execute(_NEARBY_PUBLIC_SQL, _public_params(lat, lon, radius_km)).fetchall()
-                else:
-                    conn.execute(sql, params).fetchall()
-            if public:  # a plain statement: its own plan
-                out[name] = notices[-1] if notices else ""
-            else:
-                inner = [n for n in notices if "FROM public.lost_reports" in n]  # the function's query
-                out[name] = inner[-1] if inner else "\n".join(notices)
+                conn.execute(sql, params).fetchall()
+            out[name] = notices[-1] if notices else ""
     return out
+
+
+def _geo_params(lat: float, lon: float, radius_km: float, limit: int) -> dict[str, Any]:
+    """The GeoIndex's first statement (`SqlGeoIndex._nearby_planar`)."""
+    return {"lat": lat, "lon": lon, "half": mercator_reach(lat, radius_km), "species": None, "lim": limit + 2}
 
 
 def search(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import text
 
     from adapters.sql.engine import engine_for
-    from adapters.sql.geo import _NEARBY_PG, SqlGeoIndex, _slack_m
+    from adapters.sql.geo import SqlGeoIndex
     from tailtracker_core.model.geo import GeoPoint
 
     urls = _data(args)
@@ -214,15 +206,9 @@ def search(args: argparse.Namespace) -> dict[str, Any]:
         backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         cpu0 = _proc_cpu_s(backend)
         for lat, lon in measured:
-            params = {
-                "lat": lat,
-                "lon": lon,
-                "radius_m": _slack_m(args.radius_km),
-                "species": None,
-                "lim": args.limit + 16,
-            }
+            params = _geo_params(lat, lon, args.radius_km, args.limit)
             t0 = time.perf_counter()
-            got = conn.execute(_NEARBY_PG, params).all()
+            got = conn.execute(text(_GEO_SQL), params).all()
             sql_ms.append((time.perf_counter() - t0) * 1000)
             rows.append(len(got))
         backend_cpu_ms = (_proc_cpu_s(backend) - cpu0) * 1000 / len(measured)
@@ -314,7 +300,8 @@ def render_search(r: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|",
         f"| `SqlGeoIndex.nearby_open_reports` (pool checkout, statement, exact check, rollback) "
         f"| {a['mean']} | {a['p50']} | {a['p95']} | {a['p99']} | {a['max']} |",
-        f"| the statement alone (`tt_nearby_open_reports`, the adapter's first page: {r['limit'] + 16} "
+        f"| the statement alone (the Mercator walk of `tt_public_open_reports`, ids and points, the "
+        f"adapter's first page: {r['limit'] + 2} "
         f"rows asked, {r['sql_rows_mean']} returned on average) "
         f"| {s['mean']} | {s['p50']} | **{s['p95']}** | {s['p99']} | {s['max']} |",
         f"| the public search's statement (the Mercator walk of `tt_public_open_reports`, what "
@@ -323,7 +310,7 @@ def render_search(r: dict[str, Any]) -> str:
         f"| {p['mean']} | {p['p50']} | {p['p95']} | {p['p99']} | {p['max']} |",
         "",
         f"CPU of the PostgreSQL backend per statement (from /proc, steadier than wall time on a shared "
-        f"machine): {r['backend_cpu_ms']} ms (`tt_nearby_open_reports`), {r['public_cpu_ms']} ms "
+        f"machine): {r['backend_cpu_ms']} ms (the GeoIndex's statement), {r['public_cpu_ms']} ms "
         f"(the public search's statement).",
         "",
         f"Target p95 <= {TARGET_P95_MS:g} ms in the database (the adapter's statement): {s['p95']} ms, "
@@ -332,7 +319,7 @@ def render_search(r: dict[str, Any]) -> str:
     for name, plan in r["plans"].items():
         lines += [
             "",
-            f"Plan inside `tt_nearby_open_reports`, {name} (auto_explain, 7th call):",
+            f"Plan of the GeoIndex's statement, {name} (auto_explain, 7th call):",
             "",
             "```",
             plan.strip(),

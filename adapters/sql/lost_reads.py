@@ -6,7 +6,7 @@
   pets' public columns, read with the owner's rights): a nearest-first walk of the Mercator
   index inside the box around the circle, `limit + 2` rows; the adapter asks again for twice as
   many only when the rows read cannot yet prove that they hold the nearest on the sphere (the
-  bound `mercator_reach`). Within a degree of a pole or across the antimeridian, the geography
+  bound in `adapters/sql/geo.py`). Within a degree of a pole or across the antimeridian, the geography
   index's walk instead. asyncpg prepares each statement once per connection (its statement
   cache). The connections are the pet reader's pool (`AsyncpgPetReader.pool`).
 - `ThreadedNearbyReader` (SQLite, and any database without an async reader): the GeoIndex
@@ -21,15 +21,15 @@ PUBLIC point (trilateration).
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 
+from adapters.sql.geo import planar_box, planar_walk_done
 from adapters.sql.reads import AsyncpgPetReader
-from tailtracker_core.model.geo import EARTH_RADIUS_KM, GeoPoint, distances_from
+from tailtracker_core.model.geo import GeoPoint, distances_from
 from tailtracker_core.model.lost_found import NearbyReport, PublicLostReport, ReportStatus
 from tailtracker_core.model.pets import Size, Species
 from tailtracker_core.ports import GeoIndex, NearbyReader, UnitOfWorkFactory
@@ -56,13 +56,13 @@ _COLUMNS = (
 NEARBY_PLANAR = (
     f"SELECT {_COLUMNS}, mercator <-> c.pt FROM tt_public_open_reports,"  # noqa: S608 (constants only)
     " (SELECT public.ST_MakePoint($2, degrees(asinh(tan(radians($1))))) AS pt) c"
-    " WHERE mercator && public.ST_Expand(c.pt, $3) AND ($4::text IS NULL OR species = $4)"
+    " WHERE mercator && public.ST_Expand(c.pt, $3) AND (CAST($4 AS text) IS NULL OR species = $4)"
     " ORDER BY mercator <-> c.pt LIMIT $5"
 )
 NEARBY_SPHERE = (
     f"SELECT {_COLUMNS} FROM tt_public_open_reports,"  # noqa: S608 (constants only)
     " (SELECT public.ST_SetSRID(public.ST_MakePoint($2, $1), 4326)::public.geography AS g) c"
-    " WHERE public.ST_DWithin(location, c.g, $3, false) AND ($4::text IS NULL OR species = $4)"
+    " WHERE public.ST_DWithin(location, c.g, $3, false) AND (CAST($4 AS text) IS NULL OR species = $4)"
     " ORDER BY location <-> c.g LIMIT $5"
 )
 
@@ -71,22 +71,10 @@ NEARBY_SPHERE = (
 _REL_SLACK = 1e-6
 _ABS_SLACK_M = 1.0
 _EXTRA_ROWS = 2  # rows asked beyond the limit: the next ones tell that the cut is not a tie
-_POLAR_REACH = 89.0  # degrees of latitude from which a search walks the geography index
 
-_decode_colours = msgspec.json.Decoder(list[str]).decode  # `colors` comes as JSON text
+_decode_colours = msgspec.json.Decoder(tuple[str, ...]).decode  # `colors` comes as JSON text
 _SPECIES = {s.value: s for s in Species}
 _SIZES = {s.value: s for s in Size}
-
-
-def mercator_reach(lat: float, km: float) -> float | None:
-    """B: no point within `km` (the core's distance) of a centre at latitude `lat` is farther
-    than this from it in the Mercator plane of the index (degrees), with slack for rounding;
-    None when the search comes within a degree of a pole. Why it holds: migration 0017."""
-    t = km / EARTH_RADIUS_KM
-    reach = abs(lat) + math.degrees(t)
-    if reach >= _POLAR_REACH:
-        return None
-    return math.degrees(t) / math.cos(math.radians(reach)) * (1 + 1e-9) + 1e-9
 
 
 def _slack_m(radius_km: float) -> float:
@@ -107,9 +95,9 @@ class AsyncpgNearbyReader:
         pool = await self._pools.pool()
         wanted = species.value if species is not None else None
         measure = distances_from(point)
-        half = mercator_reach(point.lat, radius_km)
+        half = planar_box(point, radius_km)
         async with pool.acquire() as conn:
-            if half is None or point.lon - half < -180.0 or point.lon + half > 180.0:
+            if half is None:
                 kept = await _on_the_sphere(conn, measure, point, radius_km, wanted, limit)
             else:
                 kept = await _in_the_plane(conn, measure, point, radius_km, half, wanted, limit)
@@ -133,23 +121,17 @@ async def _in_the_plane(
     species: str | None,
     limit: int,
 ) -> list[tuple[float, Any, Any]]:
-    """The Mercator walk: rows come nearest first in the plane; it has read enough when the box
-    is exhausted, when it has passed B(radius) (every point within the radius is nearer), or
-    when it has passed B(kth), kth the limit-th nearest read (every unread row is farther on the
-    sphere, so ties at the cut are all read and the core's order decides them)."""
+    """The Mercator walk: rows come nearest first in the plane, twice as many each time until
+    `planar_walk_done` (the bound of migration 0017) shows that they hold the page, ties at the
+    cut included; the core's distance and order decide."""
     fetch = limit + _EXTRA_ROWS
     while True:
         rows = await conn.fetch(NEARBY_PLANAR, point.lat, point.lon, half, species, fetch)
         kept, _ = _within(measure, radius_km, rows)
-        if len(rows) < fetch:
+        kth = kept[limit - 1][0] if len(kept) >= limit else None
+        walked = rows[-1][_PLANAR] if rows else 0.0
+        if planar_walk_done(point.lat, half, fetch, len(rows), walked, kth):
             return kept
-        walked = rows[-1][_PLANAR]
-        if walked > half:
-            return kept
-        if len(kept) >= limit:
-            bound = mercator_reach(point.lat, kept[limit - 1][0])
-            if bound is not None and bound < walked:
-                return kept
         fetch *= 2
 
 
@@ -211,7 +193,7 @@ def _hit(measure: Callable[[float, float], float], r: Any) -> NearbyReport:
         pet_name=r[_NAME],
         species=_SPECIES[r[_SPECIES_COL]],
         breed=r[_BREED],
-        colours=tuple(_decode_colours(r[_COLORS])),
+        colours=_decode_colours(r[_COLORS]),
         size=_SIZES[size] if size is not None else None,
         photo_id=None,
         location=GeoPoint(public_lat, public_lon),
