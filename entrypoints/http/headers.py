@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 __all__ = ["security_headers"]
@@ -28,20 +27,36 @@ _HSTS = "max-age=63072000; includeSubDomains"
 def security_headers(
     *, production: bool, schema_path: str = "/schema"
 ) -> Callable[[Message, Scope], Awaitable[None]]:
+    always = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if production:
+        always.append((b"strict-transport-security", _HSTS.encode()))
+    strict = [*always, (b"content-security-policy", _STRICT_CSP.encode())]
+    schema_ui = [*always, (b"content-security-policy", _SCHEMA_UI_CSP.encode())]
+    ours = {name for name, _ in strict}
+
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
         path: str = scope.get("path", "")
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
         is_schema_page = path.startswith(schema_path) and not path.endswith((".json", ".yaml", ".yml"))
-        headers["Content-Security-Policy"] = _SCHEMA_UI_CSP if is_schema_page else _STRICT_CSP
-        if production:
-            headers["Strict-Transport-Security"] = _HSTS
-        if "cache-control" not in headers:
-            headers["Cache-Control"] = _cache_policy(scope, path, message["status"])
+        # One pass over the response's headers (a list of byte pairs): ours replace any of the
+        # same name; the cache policy only where the handler set none.
+        headers = []
+        cached = False
+        for name, value in message.get("headers") or ():
+            lowered = name.lower()
+            if lowered in ours:
+                continue
+            cached = cached or lowered == b"cache-control"
+            headers.append((name, value))
+        headers.extend(schema_ui if is_schema_page else strict)
+        if not cached:
+            headers.append((b"cache-control", _cache_policy(scope, path, message["status"]).encode()))
+        message["headers"] = headers
 
     return before_send
 

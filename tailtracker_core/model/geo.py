@@ -30,6 +30,8 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 def _coordinate(value: object, field: str, limit: float) -> float:
+    if type(value) is float and -limit <= value <= limit:
+        return value  # the common case, in one test (NaN and the infinities fail the range)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationFailed.single(field, "must be a number")
     number = float(value)
