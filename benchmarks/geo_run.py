@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.geo_run search   # radius search through the PostGIS adapter
     .venv/bin/python -m benchmarks.geo_run http     # GET /v1/lost-reports vs a bare Litestar endpoint
     .venv/bin/python -m benchmarks.geo_run fanout   # a report alerting 10,000+ users, one worker
+    .venv/bin/python -m benchmarks.geo_run verify   # both search adapters against brute force
 
 The data set is `benchmarks.geo_generate` (1,000,000 open lost reports over Germany, 200,000
 users with alert areas; built on first use, idempotent). Each step writes its raw figures to
@@ -336,6 +337,81 @@ def render_search(r: dict[str, Any]) -> str:
             "```",
         ]
     return "\n".join(lines)
+
+
+def verify(args: argparse.Namespace) -> dict[str, Any]:
+    """Both PostgreSQL search adapters (the GeoIndex and the async public reader, as the app
+    role) against brute force on the 1,000,000-report set: every open report within the radius
+    by `ST_DWithin` (plus slack), ordered by the core's distance, then id, cut at the limit.
+    Random radii, limits and species, centres drawn like the data and uniform. Prints the counts
+    of searches, hits and mismatches; exits 1 on any mismatch. Not timed."""
+    import asyncio
+
+    import psycopg
+
+    from adapters.sql.engine import engine_for
+    from adapters.sql.geo import SqlGeoIndex
+    from adapters.sql.lost_reads import AsyncpgNearbyReader
+    from adapters.sql.reads import AsyncpgPetReader
+    from tailtracker_core.model.geo import GeoPoint, distance_km
+    from tailtracker_core.model.pets import Species
+
+    urls = _data(args)
+    rng = random.Random(args.seed)
+    lat0, lat1, lon0, lon1 = BBOX  # min lat, max lat, min lon, max lon
+    points = centres(args.searches // 2, args.seed) + [
+        (rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)) for _ in range(args.searches - args.searches // 2)
+    ]
+    cases = [
+        (
+            GeoPoint(lat, lon),
+            rng.choice([0.5, 1.0, 2.0, 5.0, 5.0, 10.0, 25.0]),
+            rng.choice([1, 2, 5, 20, 20, 50, 100, 102]),
+            rng.choice([None, None, Species.DOG, Species.CAT]),
+        )
+        for lat, lon in points
+    ]
+    truth = []
+    with psycopg.connect(_admin_db_url(urls)) as admin:
+        for c, radius, limit, species in cases:
+            rows = admin.execute(
+                "SELECT id, lat, lon FROM lost_reports WHERE status = 'open'"
+                " AND (%(s)s::text IS NULL OR species = %(s)s) AND ST_DWithin(location,"
+                " ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(r)s, false)",
+                {
+                    "s": species.value if species else None,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "r": radius * 1010 + 10,
+                },
+            ).fetchall()
+            near = sorted((distance_km(c, GeoPoint(a, b)), i) for i, a, b in rows)
+            truth.append([i for d, i in near if d <= radius][:limit])
+    engine = engine_for(urls.app, pool_size=1)
+    geo = SqlGeoIndex(engine)
+    sync = [[i for i, _ in geo.nearby_open_reports(c, r, sp, lim)] for c, r, lim, sp in cases]
+    engine.dispose()
+
+    async def public() -> list[list[Any]]:
+        reader = AsyncpgNearbyReader(AsyncpgPetReader(urls.app, max_size=1))
+        try:
+            return [
+                [h.report.report_id for h in await reader.nearby(c, r, sp, lim)] for c, r, lim, sp in cases
+            ]
+        finally:
+            await reader.close()
+
+    public_ids = asyncio.run(public())
+    report = {
+        "searches": len(cases),
+        "hits": sum(len(t) for t in truth),
+        "geo_index_mismatches": sum(a != b for a, b in zip(sync, truth, strict=True)),
+        "public_reader_mismatches": sum(a != b for a, b in zip(public_ids, truth, strict=True)),
+    }
+    print(json.dumps(report))
+    if report["geo_index_mismatches"] or report["public_reader_mismatches"]:
+        raise SystemExit(1)
+    return report
 
 
 # --- 3. the search endpoint over HTTP ---------------------------------------------------------
@@ -819,6 +895,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="after the measured runs, profile the API worker with py-spy"
     )
     h.add_argument("--baseline-port", type=int, default=8182)
+    v = sub.add_parser("verify", help="both search adapters against brute force (exactness, not time)")
+    v.add_argument("--searches", type=int, default=400)
+    v.add_argument("--seed", type=int, default=7)
     f = sub.add_parser("fanout", help="one report alerting --alerted users, one worker process, RabbitMQ")
     f.add_argument("--alerted", type=int, default=10_000, help="users the report alerts (default 10,000)")
     f.add_argument("--radius-km", type=float, default=5.0, help="the report's radius")
@@ -833,7 +912,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    {"search": search, "http": http, "fanout": fanout}[args.step](args)
+    {"search": search, "http": http, "fanout": fanout, "verify": verify}[args.step](args)
     return 0
 
 
