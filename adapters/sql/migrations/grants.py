@@ -1,4 +1,4 @@
-"""Granting the app role from a migration (migrations from 0017 on; the earlier ones carry
+"""Granting the app role from a migration (migrations from 0014 on; the earlier ones carry
 their own copy and stay as they were run)."""
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
-import re
+from alembic import op
 
-from alembic import context, op
+from adapters.sql.migrations.grants import grant_to_app_role
 
 revision = "0014_batched_delivery"
 down_revision = "0013_reminders"
@@ -67,35 +67,13 @@ $$;
 """
 
 
-def _app_role() -> str:
-    role = context.config.attributes.get("app_role") or context.get_x_argument(as_dictionary=True).get(
-        "app_role", "tailtracker_app"
-    )
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-        raise ValueError(f"not a plain role name: {role!r}")
-    return str(role)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    app_role = _app_role()
     op.execute(_FUNCTIONS)
     for signature in _SIGNATURES:
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
-    grants = "".join(
-        f"EXECUTE {_quote(f'GRANT EXECUTE ON FUNCTION {signature} TO {app_role}')}; "
-        for signature in _SIGNATURES
-    )
-    op.execute(
-        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_quote(app_role)}) "
-        f"THEN {grants}ELSE RAISE NOTICE 'role % does not exist: no grants', "
-        f"{_quote(app_role)}; END IF; END $$"
-    )
+    grant_to_app_role(*(f"GRANT EXECUTE ON FUNCTION {signature} TO {{role}}" for signature in _SIGNATURES))
 
 
 def downgrade() -> None:

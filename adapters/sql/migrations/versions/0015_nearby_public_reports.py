@@ -32,9 +32,9 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
-import re
+from alembic import op
 
-from alembic import context, op
+from adapters.sql.migrations.grants import grant_to_app_role
 
 revision = "0015_nearby_public_reports"
 down_revision = "0014_batched_delivery"
@@ -153,32 +153,13 @@ $$;
 """
 
 
-def _app_role() -> str:
-    role = context.config.attributes.get("app_role") or context.get_x_argument(as_dictionary=True).get(
-        "app_role", "tailtracker_app"
-    )
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
-        raise ValueError(f"not a plain role name: {role!r}")
-    return str(role)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    app_role = _app_role()
     op.execute(_INDEX)
     op.execute(_FUNCTION)
     op.execute(f"REVOKE ALL ON FUNCTION {_SIGNATURE} FROM PUBLIC")
-    grant = f"GRANT EXECUTE ON FUNCTION {_SIGNATURE} TO {app_role}"
-    op.execute(
-        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_quote(app_role)}) "
-        f"THEN EXECUTE {_quote(grant)}; ELSE RAISE NOTICE 'role % does not exist: no grants', "
-        f"{_quote(app_role)}; END IF; END $$"
-    )
+    grant_to_app_role(f"GRANT EXECUTE ON FUNCTION {_SIGNATURE} TO {{role}}")
 
 
 def downgrade() -> None:
