@@ -28,9 +28,8 @@ from sqlalchemy import create_engine, text
 from entrypoints.bootstrap import Container, Settings, build
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentMethod, Purpose
-from tailtracker_core.model.families import Family
 from tailtracker_core.model.geo import GeoPoint
-from tailtracker_core.model.pets import Pet, Sex, Species
+from tailtracker_core.testing.lost_found_contract import arrange_family, arrange_pet
 from tailtracker_core.usecases import consents, lost_found
 from tailtracker_core.usecases.accounts import ProfileChanges, update_profile
 from tests.fixtures.messaging import delete_rabbitmq_queues
@@ -148,13 +147,7 @@ def test_a_worker_killed_during_the_fan_out_neither_loses_nor_duplicates_an_aler
     consenting = [_user(arranged, n, consent=True) for n in range(CONSENTING)]
     silent = [_user(arranged, CONSENTING + n, consent=False) for n in range(SILENT)]
     owner = _user(arranged, 99, consent=True)
-    family = Family.found(deps.ids.new_id(), "Owners", owner.id, deps.clock.now())
-    now = deps.clock.now()
-    pet = Pet(deps.ids.new_id(), family.id, "Pepper", Species.DOG, Sex.MALE, now, now)
-    with deps.uow(owner.id) as uow:
-        uow.families.add(family)
-        uow.pets.add(pet)
-        uow.commit()
+    pet = arrange_pet(deps.uow, owner, arrange_family(deps.uow, owner), name="Pepper")
     report = lost_found.open_lost_report(
         deps, owner.id, pet.id, datetime.now(UTC) - timedelta(hours=1), HOME, 5.0
     )

@@ -24,8 +24,7 @@ from sqlalchemy import create_engine, text
 
 from entrypoints.bootstrap import Container
 from tailtracker_core.model.accounts import User
-from tailtracker_core.model.families import Family
-from tailtracker_core.model.pets import Pet, Sex, Species
+from tailtracker_core.testing.lost_found_contract import arrange_family, arrange_pet
 from tailtracker_core.usecases import lost_found
 from tests.fixtures.messaging import StallingSmtpHandler
 from tests.fixtures.sql import PostgresDatabase
@@ -50,14 +49,8 @@ def _open_report(container: Container) -> tuple[list[User], Any]:
     deps = container.deps
     neighbours = [_user(container, n, consent=True) for n in range(RECIPIENTS)]
     owner = _user(container, 99, consent=False)
-    family = Family.found(deps.ids.new_id(), "Owners", owner.id, deps.clock.now())
-    now = deps.clock.now()
-    pet = Pet(deps.ids.new_id(), family.id, "Pepper", Species.DOG, Sex.MALE, now, now)
-    with deps.uow(owner.id) as uow:
-        uow.families.add(family)
-        uow.pets.add(pet)
-        uow.commit()
-    report = lost_found.open_lost_report(deps, owner.id, pet.id, now, HOME, 5.0)
+    pet = arrange_pet(deps.uow, owner, arrange_family(deps.uow, owner), name="Pepper")
+    report = lost_found.open_lost_report(deps, owner.id, pet.id, deps.clock.now(), HOME, 5.0)
     return neighbours, report
 
 

@@ -17,9 +17,8 @@ from entrypoints.bootstrap import Container, Settings, build
 from tailtracker_core.events import DeliveriesDue, event_from_json
 from tailtracker_core.model.accounts import User
 from tailtracker_core.model.consent import ConsentMethod, ConsentRecord, Purpose
-from tailtracker_core.model.families import Family
 from tailtracker_core.model.geo import GeoPoint
-from tailtracker_core.model.pets import Pet, Sex, Species
+from tailtracker_core.testing.lost_found_contract import arrange_family, arrange_pet
 from tailtracker_core.usecases import lost_found
 from tailtracker_core.usecases.lost_alerts import alert_batch
 from tailtracker_core.usecases.notifications import deliver_batch
@@ -110,13 +109,7 @@ def test_one_batch_of_500_candidates_and_its_delivery_chunks_take_a_bounded_numb
     with deps.uow(owner.id) as uow:
         uow.users.add(owner)
         uow.commit()
-    family = Family.found(deps.ids.new_id(), "Owners", owner.id, deps.clock.now())
-    now = deps.clock.now()
-    pet = Pet(deps.ids.new_id(), family.id, "Pepper", Species.DOG, Sex.MALE, now, now)
-    with deps.uow(owner.id) as uow:
-        uow.families.add(family)
-        uow.pets.add(pet)
-        uow.commit()
+    pet = arrange_pet(deps.uow, owner, arrange_family(deps.uow, owner), name="Pepper")
     report = lost_found.open_lost_report(
         deps, owner.id, pet.id, datetime.now(UTC) - timedelta(hours=1), HOME, 5.0
     )
