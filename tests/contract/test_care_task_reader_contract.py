@@ -14,32 +14,20 @@ from adapters.memory.uow import MemoryStore
 from adapters.sql import Database
 from adapters.sql.care_reads import AsyncpgCareTaskReader, ThreadedCareTaskReader, care_task_reader_for
 from adapters.sql.reads import AsyncpgPetReader, pet_reader_for
-from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.model.roles import Role
 from tailtracker_core.ports import CareTaskReader, UnitOfWorkFactory
 from tailtracker_core.testing.care_reader_contract import MARCH, CareTaskReaderContract
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 from tests.fixtures.sql import PostgresDatabase
 
 
-class TestMemoryCareTaskReader(CareTaskReaderContract):
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
-
+class TestMemoryCareTaskReader(MemoryBackend, CareTaskReaderContract):
     @pytest.fixture
     def care_task_reader(self, store: MemoryStore) -> CareTaskReader:
         return MemoryCareTaskReader(store)
 
 
-class TestSqliteCareTaskReader(CareTaskReaderContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
-
+class TestSqliteCareTaskReader(SqliteBackend, CareTaskReaderContract):
     @pytest.fixture
     def care_task_reader(self, sqlite_url: str, sqlite_db: Database) -> CareTaskReader:
         reader = care_task_reader_for(sqlite_url, sqlite_db, pet_reader_for(sqlite_url, sqlite_db))
@@ -48,12 +36,7 @@ class TestSqliteCareTaskReader(CareTaskReaderContract):
 
 
 @pytest.mark.postgres
-class TestPostgresCareTaskReader(CareTaskReaderContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
-
+class TestPostgresCareTaskReader(PostgresBackend, CareTaskReaderContract):
     @pytest.fixture
     def pet_reader(self, postgres_database: PostgresDatabase, postgres_db: Database) -> AsyncpgPetReader:
         reader = pet_reader_for(postgres_database.app_url, postgres_db, max_size=4)

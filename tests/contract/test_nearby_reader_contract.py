@@ -16,32 +16,20 @@ from adapters.redis import RedisGeoIndex
 from adapters.sql import Database
 from adapters.sql.lost_reads import AsyncpgNearbyReader, ThreadedNearbyReader, nearby_reader_for
 from adapters.sql.reads import AsyncpgPetReader, pet_reader_for
-from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.model.geo import GeoPoint
 from tailtracker_core.ports import GeoIndex, NearbyReader, UnitOfWorkFactory
 from tailtracker_core.testing.nearby_contract import NearbyReaderContract
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 from tests.fixtures.sql import PostgresDatabase
 
 
-class TestMemoryNearbyReader(NearbyReaderContract):
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
-
+class TestMemoryNearbyReader(MemoryBackend, NearbyReaderContract):
     @pytest.fixture
     def nearby_reader(self, store: MemoryStore) -> NearbyReader:
         return MemoryNearbyReader(store)
 
 
-class TestSqliteNearbyReader(NearbyReaderContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
-
+class TestSqliteNearbyReader(SqliteBackend, NearbyReaderContract):
     @pytest.fixture
     def nearby_reader(self, sqlite_url: str, sqlite_db: Database) -> NearbyReader:
         pets = pet_reader_for(sqlite_url, sqlite_db)
@@ -51,12 +39,7 @@ class TestSqliteNearbyReader(NearbyReaderContract):
 
 
 @pytest.mark.postgres
-class TestPostgresNearbyReader(NearbyReaderContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
-
+class TestPostgresNearbyReader(PostgresBackend, NearbyReaderContract):
     @pytest.fixture
     def nearby_reader(self, postgres_database: PostgresDatabase, postgres_db: Database) -> NearbyReader:
         pets = pet_reader_for(postgres_database.app_url, postgres_db, max_size=4)
@@ -99,14 +82,10 @@ class _RedisOver:
 
 
 @pytest.mark.redis
-class TestRedisNearbyReaderOverSqlite(_RedisOver, NearbyReaderContract):
+class TestRedisNearbyReaderOverSqlite(_RedisOver, SqliteBackend, NearbyReaderContract):
     @pytest.fixture
     def authority(self, sqlite_db: Database) -> Database:
         return sqlite_db
-
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
 
 
 def test_the_postgres_reader_shares_the_pet_readers_pool() -> None:

@@ -20,34 +20,22 @@ from adapters.redis import AsyncRedisSessionReader, RedisSessionStore
 from adapters.sql import Database
 from adapters.sql.mapping import pet_from
 from adapters.sql.reads import AsyncpgPetReader, ThreadedPetReader, pet_from_record, pet_reader_for
-from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.pets import Pet, Sex, Size, Species
 from tailtracker_core.ports import PetReader, UnitOfWorkFactory
 from tailtracker_core.testing.reader_contract import PetReaderContract, SessionReaderContract
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 from tests.fixtures.kv import FakeClock
 from tests.fixtures.sql import PostgresDatabase
 
 
-class TestMemoryPetReader(PetReaderContract):
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
-
+class TestMemoryPetReader(MemoryBackend, PetReaderContract):
     @pytest.fixture
     def pet_reader(self, store: MemoryStore) -> PetReader:
         return MemoryPetReader(store)
 
 
-class TestSqlitePetReader(PetReaderContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
-
+class TestSqlitePetReader(SqliteBackend, PetReaderContract):
     @pytest.fixture
     def pet_reader(self, sqlite_url: str, sqlite_db: Database) -> PetReader:
         reader = pet_reader_for(sqlite_url, sqlite_db)
@@ -56,12 +44,7 @@ class TestSqlitePetReader(PetReaderContract):
 
 
 @pytest.mark.postgres
-class TestPostgresPetReader(PetReaderContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
-
+class TestPostgresPetReader(PostgresBackend, PetReaderContract):
     @pytest.fixture
     def pet_reader(self, postgres_database: PostgresDatabase, postgres_db: Database) -> PetReader:
         reader = pet_reader_for(postgres_database.app_url, postgres_db, max_size=4)
