@@ -34,6 +34,7 @@ from tailtracker_core.testing.lost_found_contract import (
     arrange_lost_report,
     arrange_pet,
     arrange_user,
+    resolve_report,
 )
 
 __all__ = ["GeoIndexContract", "destination"]
@@ -75,19 +76,6 @@ class GeoIndexContract:
         report = arrange_lost_report(uow_factory, owner, pet, where)
         geo_index.put(IndexedReport(report.id, where, species))
         return report
-
-    def resolve(
-        self, uow_factory: UnitOfWorkFactory, owner: User, report: LostReport, *, found: bool = False
-    ) -> None:
-        with uow_factory(owner.id) as uow:
-            stored = uow.lost_reports.get(report.id)
-            assert stored is not None
-            if found:
-                stored.mark_found(_T0)
-            else:
-                stored.close(_T0)
-            uow.lost_reports.save(stored)
-            uow.commit()
 
     def alert_user(
         self, uow_factory: UnitOfWorkFactory, where: GeoPoint | None, radius_km: float | None
@@ -250,8 +238,8 @@ class GeoIndexContract:
             kept.id,
         ]
         # resolved in the database; the index has not been told yet (the event is in flight)
-        self.resolve(uow_factory, owner, closed)
-        self.resolve(uow_factory, owner, found, found=True)
+        resolve_report(uow_factory, owner, closed)
+        resolve_report(uow_factory, owner, found, found=True)
         assert self.ids(geo_index.nearby_open_reports(centre, 5.0, None, 10)) == [kept.id]
         assert self.ids(geo_index.nearby_open_reports(centre, 5.0, None, 1)) == [kept.id]
         # and once told, still absent (remove is idempotent)
@@ -279,7 +267,7 @@ class GeoIndexContract:
         reports = [
             self.open_report(uow_factory, geo_index, owner, p, s) for p, s in zip(spots, species, strict=True)
         ]
-        self.resolve(uow_factory, owner, reports[2])
+        resolve_report(uow_factory, owner, reports[2])
         page1 = geo_index.open_reports(None, 2)
         page2 = geo_index.open_reports(page1[-1].report_id, 10)
         expected = [IndexedReport(r.id, p, s) for r, p, s in zip(reports, spots, species, strict=True)]

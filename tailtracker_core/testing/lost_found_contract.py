@@ -26,7 +26,14 @@ from tailtracker_core.model.pets import Pet, Sex, Size, Species
 from tailtracker_core.ports import UnitOfWorkFactory
 from tailtracker_core.testing.ids import TestIds
 
-__all__ = ["LostFoundContract", "arrange_family", "arrange_lost_report", "arrange_pet", "arrange_user"]
+__all__ = [
+    "LostFoundContract",
+    "arrange_family",
+    "arrange_lost_report",
+    "arrange_pet",
+    "arrange_user",
+    "resolve_report",
+]
 
 _ids = TestIds()
 _T0 = datetime(2026, 11, 20, 9, 30, 15, 250000, tzinfo=UTC)
@@ -104,6 +111,22 @@ def _match(
 
 
 _LONDON = GeoPoint(51.507351, -0.127758)
+
+
+def resolve_report(
+    uow_factory: UnitOfWorkFactory, owner: User, report: LostReport, *, found: bool = False
+) -> None:
+    """Mark the report found or close it, as its family would (no geo index update: the event
+    is still in flight)."""
+    with uow_factory(owner.id) as uow:
+        stored = uow.lost_reports.get(report.id)
+        assert stored is not None
+        if found:
+            stored.mark_found(_T0 + timedelta(hours=2))
+        else:
+            stored.close(_T0 + timedelta(hours=2))
+        uow.lost_reports.save(stored)
+        uow.commit()
 
 
 class LostFoundContract:

@@ -41,6 +41,7 @@ from tailtracker_core.testing.lost_found_contract import (
     arrange_lost_report,
     arrange_pet,
     arrange_user,
+    resolve_report,
 )
 
 __all__ = ["NearbyReaderContract"]
@@ -80,19 +81,6 @@ class NearbyReaderContract:
         if geo_feed is not None:
             geo_feed.put(IndexedReport(report.id, where, species))
         return report
-
-    def resolve(
-        self, uow_factory: UnitOfWorkFactory, owner: User, report: LostReport, *, found: bool
-    ) -> None:
-        with uow_factory(owner.id) as uow:
-            stored = uow.lost_reports.get(report.id)
-            assert stored is not None
-            if found:
-                stored.mark_found(_T0)
-            else:
-                stored.close(_T0)
-            uow.lost_reports.save(stored)
-            uow.commit()
 
     def search(
         self,
@@ -186,8 +174,8 @@ class NearbyReaderContract:
         closed = self.open_report(uow_factory, geo_feed, owner, destination(centre, 0, 0.5))
         found = self.open_report(uow_factory, geo_feed, owner, destination(centre, 0, 0.2))
         assert self.ids(self.search(aio, nearby_reader, centre, 5.0)) == [found.id, closed.id, kept.id]
-        self.resolve(uow_factory, owner, closed, found=False)  # no `remove`: the event is in flight
-        self.resolve(uow_factory, owner, found, found=True)
+        resolve_report(uow_factory, owner, closed, found=False)  # no `remove`: the event is in flight
+        resolve_report(uow_factory, owner, found, found=True)
         assert self.ids(self.search(aio, nearby_reader, centre, 5.0)) == [kept.id]
         assert self.ids(self.search(aio, nearby_reader, centre, 5.0, limit=1)) == [kept.id]
 
@@ -325,7 +313,7 @@ class NearbyReaderContract:
             species = rng.choice([Species.DOG, Species.CAT])
             report = self.open_report(uow_factory, geo_feed, owner, where, species)
             if rng.random() < 0.2:
-                self.resolve(uow_factory, owner, report, found=rng.random() < 0.5)
+                resolve_report(uow_factory, owner, report, found=rng.random() < 0.5)
             else:
                 placed[report.id] = (where, species)
         for _ in range(30):
