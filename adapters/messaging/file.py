@@ -60,8 +60,9 @@ class FileEmailSender:
         data = to_mime(message, self.sender, for_reading=True).as_bytes()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            # Write aside, then rename: a reader never sees half a message.
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            # Write aside, then rename: a reader never sees half a message. The part file's
+            # name does not end in .eml, so a reader listing `*.eml` never picks it up.
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml.part")
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(data)

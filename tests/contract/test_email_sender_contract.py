@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage as MimeMessage
@@ -59,6 +60,23 @@ class TestFileEmailSender(EmailSenderContract):
         names = [p.name for p in (tmp_path / "outbox").iterdir()]
         assert len(names) == 2
         assert all("/" not in n and not n.startswith(".") for n in names)
+
+    def test_a_half_written_message_is_never_listed_as_an_email(
+        self, email_sender: FileEmailSender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A reader that lists `*.eml` while a message is being written must not see the part
+        # file (CI once failed on exactly that race in the embedded-worker test).
+        seen_mid_write: list[list[str]] = []
+        replace = os.replace
+
+        def looking_replace(src: str, dst: Path) -> None:
+            seen_mid_write.append([p.name for p in (tmp_path / "outbox").glob("*.eml")])
+            replace(src, dst)
+
+        monkeypatch.setattr("adapters.messaging.file.os.replace", looking_replace)
+        email_sender.send(EmailMessage("a@example.org", "S", "T\n", "k-part"))
+        assert seen_mid_write == [[]]
+        assert [p.name for p in (tmp_path / "outbox").glob("*.eml")] == ["k-part.eml"]
 
     def test_logs_one_line_per_message(
         self, email_sender: FileEmailSender, caplog: pytest.LogCaptureFixture
