@@ -28,6 +28,7 @@ from tailtracker_core.model.lost_found import (
 )
 from tailtracker_core.model.matching import LostPet, Match
 from tailtracker_core.model.medical import MedicalRecord
+from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.notifications import Delivery, DueDelivery, Notification
 from tailtracker_core.model.pets import Pet, Species
 from tailtracker_core.model.reminders import NotificationPreferences
@@ -451,6 +452,12 @@ class LostReportRepository(Protocol):
         fan-out need across families. Never shown as is to a non-member."""
         ...
 
+    def open_ids_with_chip(self, chip: Microchip, species: Species, limit: int) -> list[UUID]:
+        """Ids of the open reports whose pet is of `species` and carries `chip`, in id order,
+        at most `limit`, whoever asks and wherever the pet went missing: the certain-match
+        candidates of a found report with a chip (docs/decisions.md D36)."""
+        ...
+
 
 class FoundReportRepository(Protocol):
     """Found reports. `get` and `list_for_reporter` see the reporter's own reports and, on
@@ -476,6 +483,14 @@ class FoundReportRepository(Protocol):
         """Found reports of `species` seen in [seen_from, seen_until] within `radius_km`
         (great-circle, boundary included) of `point`, nearest first, whoever filed them:
         the candidates of matching a newly opened lost report (a cross-reporter read)."""
+        ...
+
+    def with_chip(
+        self, chip: Microchip, species: Species, seen_from: datetime, limit: int
+    ) -> list[FoundReport]:
+        """Found reports of `species` with `chip` seen at or after `seen_from`, wherever and
+        however late, latest seen first (ties by id), at most `limit`, whoever filed them: the
+        certain-match candidates of a newly opened lost report whose pet is chipped (D36)."""
         ...
 
 

@@ -20,6 +20,7 @@ from tailtracker_core.model.lost_found import (
     public_view,
 )
 from tailtracker_core.model.matching import LostPet, Match
+from tailtracker_core.model.microchip import Microchip
 from tailtracker_core.model.pets import Species
 
 if TYPE_CHECKING:
@@ -105,6 +106,11 @@ class MemoryLostReports:
                 out.append(LostPet.of(copy.deepcopy(report), copy.deepcopy(pet)))
         return out
 
+    def open_ids_with_chip(self, chip: Microchip, species: Species, limit: int) -> list[UUID]:
+        chipped = {p.id for p in self.d.pets.values() if p.microchip == chip and p.species is species}
+        ids = sorted(r.id for r in self.d.lost_reports.values() if r.is_open and r.pet_id in chipped)
+        return ids[: max(limit, 0)]
+
 
 class MemoryFoundReports:
     def __init__(self, d: _Data) -> None:
@@ -145,6 +151,18 @@ class MemoryFoundReports:
         ]
         kept = sorted(((d, r) for d, r in near if d <= radius_km), key=lambda dr: (dr[0], dr[1].id))
         return [r for _, r in kept[: max(limit, 0)]]
+
+    def with_chip(
+        self, chip: Microchip, species: Species, seen_from: datetime, limit: int
+    ) -> list[FoundReport]:
+        chipped = [
+            r
+            for r in self.d.found_reports.values()
+            if r.microchip == chip and r.species is species and r.seen_at >= seen_from
+        ]
+        latest = sorted(chipped, key=lambda r: r.id)
+        latest.sort(key=lambda r: r.seen_at, reverse=True)
+        return latest[: max(limit, 0)]
 
 
 class MemorySightings:

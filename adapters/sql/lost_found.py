@@ -106,6 +106,12 @@ found_reports = Table(
     Column("description", Text),
     Column("photo_id", Uuid),
     Index("ix_found_reports_reporter_id_id", "reporter_id", "id"),
+    Index(
+        "ix_found_reports_microchip",
+        "microchip",
+        sqlite_where=text("microchip IS NOT NULL"),
+        postgresql_where=text("microchip IS NOT NULL"),
+    ),
 )
 
 sightings = Table(
@@ -329,6 +335,10 @@ _OPEN_REPORTS_SQL = f"SELECT {_LOST_COLUMNS} FROM tt_open_lost_reports(CAST(:ids
 _OPEN_REPORTS_PG = text(_OPEN_REPORTS_SQL).columns(*lost_reports.c)
 _OPEN_PETS_SQL = f"SELECT {_PET_COLUMNS} FROM tt_pets_of_open_lost_reports(CAST(:ids AS uuid[]))"  # noqa: S608
 _OPEN_PETS_PG = text(_OPEN_PETS_SQL).columns(*pets.c)
+# Migration 0018: the chip look-ups across families and reporters (D36).
+_OPEN_WITH_CHIP_PG = text("SELECT id FROM tt_open_report_ids_with_chip(:chip, :species, :limit)").columns(
+    id=Uuid
+)
 
 
 def _ids_param(ids: Sequence[UUID]) -> list[str]:
@@ -451,6 +461,26 @@ class SqlLostReports:
                 out.append(LostPet.of(report, pets_by_id[report.pet_id]))
         return out
 
+    def open_ids_with_chip(self, chip: Microchip, species: Species, limit: int) -> list[UUID]:
+        if limit <= 0:
+            return []
+        conn = self._conn()
+        params = {"chip": chip.value, "species": species.value, "limit": limit}
+        if conn.dialect.name == "postgresql":
+            return list(conn.execute(_OPEN_WITH_CHIP_PG, params).scalars())
+        stmt = (
+            select(lost_reports.c.id)
+            .join(pets, pets.c.id == lost_reports.c.pet_id)
+            .where(
+                pets.c.microchip == chip.value,
+                pets.c.species == species.value,
+                lost_reports.c.status == ReportStatus.OPEN.value,
+            )
+            .order_by(lost_reports.c.id)
+            .limit(limit)
+        )
+        return list(conn.execute(stmt).scalars())
+
 
 _FOUND_COLUMNS = ", ".join(c.name for c in found_reports.c)
 _CANDIDATES_SQL = (
@@ -458,6 +488,10 @@ _CANDIDATES_SQL = (
     ":lat, :lon, :radius_m, :species, :seen_from, :seen_until)"
 )
 _CANDIDATES_PG = text(_CANDIDATES_SQL).columns(*found_reports.c)
+_WITH_CHIP_SQL = (
+    f"SELECT {_FOUND_COLUMNS} FROM tt_found_reports_with_chip(:chip, :species, :seen_from, :limit)"  # noqa: S608
+)
+_WITH_CHIP_PG = text(_WITH_CHIP_SQL).columns(*found_reports.c)
 
 
 class SqlFoundReports:
@@ -522,6 +556,29 @@ class SqlFoundReports:
         near = [(distance_km(point, GeoPoint(r["lat"], r["lon"])), r) for r in rows]
         kept = sorted(((d, r) for d, r in near if d <= radius_km), key=lambda dr: (dr[0], dr[1]["id"]))
         return [found_report_from(r) for _, r in kept[:limit]]
+
+    def with_chip(
+        self, chip: Microchip, species: Species, seen_from: datetime, limit: int
+    ) -> list[FoundReport]:
+        if limit <= 0:
+            return []
+        conn = self._conn()
+        params = {"chip": chip.value, "species": species.value, "seen_from": seen_from, "limit": limit}
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(_WITH_CHIP_PG, params).mappings().all()
+        else:
+            stmt = (
+                select(found_reports)
+                .where(
+                    found_reports.c.microchip == chip.value,
+                    found_reports.c.species == species.value,
+                    found_reports.c.seen_at >= seen_from,
+                )
+                .order_by(found_reports.c.seen_at.desc(), found_reports.c.id)
+                .limit(limit)
+            )
+            rows = conn.execute(stmt).mappings().all()
+        return [found_report_from(r) for r in rows]
 
 
 def _lon_in(col: Any, ranges: tuple[tuple[float, float], ...]) -> Any:

@@ -164,6 +164,12 @@ pets = Table(
     Column("notes", Text),
     Column("version", Integer, nullable=False),
     Index("ix_pets_family_id_id", "family_id", "id"),
+    Index(
+        "ix_pets_microchip",
+        "microchip",
+        sqlite_where=text("microchip IS NOT NULL"),
+        postgresql_where=text("microchip IS NOT NULL"),
+    ),
 )
 
 consent_records = Table(

@@ -310,6 +310,32 @@ class LostFoundContract:
             assert got == [LostPet.of(report, pet)]
             assert got[0].microchip == Microchip("985112345678901")
 
+    def test_open_ids_with_chip_find_the_pet_anywhere_across_families(
+        self, uow_factory: UnitOfWorkFactory, family_setup: tuple[User, Family, Pet]
+    ) -> None:
+        owner, family, pet = family_setup  # chipped 985112345678901
+        chip = Microchip("985112345678901")
+        report = arrange_lost_report(uow_factory, owner, pet, GeoPoint(-33.8688, 151.2093))
+        twin = arrange_pet(uow_factory, owner, family, name="Twin", microchip=chip)  # a typo'd record
+        twin_report = arrange_lost_report(uow_factory, owner, twin, GeoPoint(64.1466, -21.9426))
+        cat = arrange_pet(uow_factory, owner, family, name="Tom", species=Species.CAT, microchip=chip)
+        arrange_lost_report(uow_factory, owner, cat, _LONDON)
+        closed_pet = arrange_pet(uow_factory, owner, family, name="Old", microchip=chip)
+        closed = arrange_lost_report(uow_factory, owner, closed_pet, _LONDON)
+        resolve_report(uow_factory, owner, closed)
+        plain = arrange_pet(uow_factory, owner, family, name="Plain")
+        arrange_lost_report(uow_factory, owner, plain, _LONDON)
+        finder = arrange_user(uow_factory)
+        for actor in (finder.id, None):
+            with uow_factory(actor) as uow:
+                got = uow.lost_reports.open_ids_with_chip(chip, Species.DOG, 10)
+                first = uow.lost_reports.open_ids_with_chip(chip, Species.DOG, 1)
+                none = uow.lost_reports.open_ids_with_chip(chip, Species.DOG, 0)
+                other = uow.lost_reports.open_ids_with_chip(Microchip("985112345678902"), Species.DOG, 10)
+            assert got == sorted([report.id, twin_report.id])
+            assert first == got[:1]
+            assert none == other == []
+
     def test_deleting_the_pet_deletes_its_reports(
         self, uow_factory: UnitOfWorkFactory, family_setup: tuple[User, Family, Pet]
     ) -> None:
@@ -404,6 +430,35 @@ class LostFoundContract:
         assert [r.id for r in got] == [nearer.id, edge.id, near.id]
         assert got[0] == nearer
         assert [r.id for r in limited] == [nearer.id, edge.id]
+
+    def test_found_reports_with_chip_ignore_distance_and_lateness_latest_first(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        finder = arrange_user(uow_factory)
+        chip = Microchip("985112345678901")
+        far = _found(finder, GeoPoint(-33.8688, 151.2093), microchip=chip)
+        late = _found(finder, _LONDON, microchip=chip, seen_at=_T0 + timedelta(days=400))
+        edge = _found(finder, _LONDON, microchip=chip, seen_at=_T0 - timedelta(days=1))
+        early = _found(finder, _LONDON, microchip=chip, seen_at=_T0 - timedelta(days=1, seconds=1))
+        cat = _found(finder, _LONDON, microchip=chip, species=Species.CAT)
+        other_chip = _found(finder, _LONDON, microchip=Microchip("985112345678902"))
+        unchipped = _found(finder, _LONDON)
+        tie = _found(finder, _LONDON, microchip=chip)  # same seen_at as `far`: id order
+        with uow_factory(finder.id) as uow:
+            for r in (far, late, edge, early, cat, other_chip, unchipped, tie):
+                uow.found_reports.add(r)
+            uow.commit()
+        outsider = arrange_user(uow_factory)
+        since = _T0 - timedelta(days=1)
+        for actor in (outsider.id, None):
+            with uow_factory(actor) as uow:
+                got = uow.found_reports.with_chip(chip, Species.DOG, since, 10)
+                limited = uow.found_reports.with_chip(chip, Species.DOG, since, 2)
+                none = uow.found_reports.with_chip(chip, Species.DOG, since, 0)
+            assert [r.id for r in got] == [late.id, *sorted([far.id, tie.id]), edge.id]
+            assert got[0] == late
+            assert [r.id for r in limited] == [r.id for r in got[:2]]
+            assert none == []
 
     # --- sightings -----------------------------------------------------------------------
 

@@ -109,7 +109,8 @@ def open_lost_report(
     """A member or owner of the pet's family reports it lost. One open report per pet (409);
     the radius is checked against the family's tier. Records `LostReportOpened` (the geo cache
     and the alert fan-out start from it), matches the report against found reports filed so
-    far and notifies both sides of new matches above the threshold, all in one transaction."""
+    far (nearby ones, and any with the pet's chip wherever it was found) and notifies both
+    sides of new matches above the threshold, all in one transaction."""
     now = deps.clock.now()
     settings = MatchSettings()
     with deps.uow(actor) as uow:
@@ -155,6 +156,15 @@ def open_lost_report(
             report.last_seen_at + settings.seen_after,
             CANDIDATE_LIMIT,
         )
+        if pet.microchip is not None:  # a chip identifies the animal wherever it was found (D36)
+            near = {f.id for f in found}
+            found += [
+                f
+                for f in uow.found_reports.with_chip(
+                    pet.microchip, pet.species, report.last_seen_at - settings.seen_before, CANDIDATE_LIMIT
+                )
+                if f.id not in near
+            ]
         _store_matches(deps, uow, match_lost_report(lost, found, settings), {report.id: lost}, now)
         uow.commit()
     return report
@@ -349,7 +359,8 @@ class FoundReportDraft:
 
 def file_found_report(deps: Deps, actor: UUID, draft: FoundReportDraft) -> tuple[FoundReport, list[Match]]:
     """Anyone signed in reports an animal found or seen loose. It is matched at once against
-    the open lost reports the geo index finds within max(report radius, 25 km); matches are
+    the open lost reports the geo index finds within max(report radius, 25 km), and against
+    every open report whose pet carries the found animal's chip, wherever it is; matches are
     stored and both sides of each NEW match above the notify threshold are notified. Returns
     the report and its matches, best first."""
     now = deps.clock.now()
@@ -373,7 +384,12 @@ def file_found_report(deps: Deps, actor: UUID, draft: FoundReportDraft) -> tuple
     )
     with deps.uow(actor) as uow:
         uow.found_reports.add(found)
-        open_lost = uow.lost_reports.open_lost_pets([i for i, _ in hits])
+        candidate_ids = [i for i, _ in hits]
+        if found.microchip is not None:  # a chip identifies the animal wherever it went missing (D36)
+            candidate_ids += uow.lost_reports.open_ids_with_chip(
+                found.microchip, found.species, CANDIDATE_LIMIT
+            )
+        open_lost = uow.lost_reports.open_lost_pets(candidate_ids)
         matches = match_found_report(found, open_lost, settings)
         _store_matches(deps, uow, matches, {lp.report.id: lp for lp in open_lost}, now, {found.id: found})
         uow.commit()

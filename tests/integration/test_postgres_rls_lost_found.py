@@ -205,7 +205,8 @@ def test_the_app_role_cannot_call_the_functions_it_was_not_granted(
                 text(
                     "SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') FROM pg_proc p "
                     "WHERE p.proname LIKE 'tt\\_%' AND p.proname IN ('tt_public_lost_reports', "
-                    "'tt_open_lost_reports', 'tt_nearby_open_reports', 'tt_found_report_candidates')"
+                    "'tt_open_lost_reports', 'tt_nearby_open_reports', 'tt_found_report_candidates', "
+                    "'tt_open_report_ids_with_chip', 'tt_found_reports_with_chip')"
                 )
             ).all()
             view = conn.execute(
@@ -218,7 +219,7 @@ def test_the_app_role_cannot_call_the_functions_it_was_not_granted(
             ).one()
     finally:
         owner.dispose()
-    assert len(acl) == 4
+    assert len(acl) == 6
     assert not any(public for _, public in acl)  # PUBLIC has no EXECUTE: only the app role
     assert tuple(view) == (
         False,
