@@ -366,12 +366,18 @@ def _quote(value: str) -> str:
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    if postgres:  # the functions depend on the tables' row types: drop them first
-        for signature in _FUNCTION_SIGNATURES:
+    # The functions depend on the tables' row types, so they go first; the two that the
+    # policies call go after the tables (and their policies).
+    policy_helpers = _FUNCTION_SIGNATURES[:2]
+    if postgres:
+        for signature in _FUNCTION_SIGNATURES[2:]:
             op.execute(f"DROP FUNCTION IF EXISTS {signature}")
+        op.execute("DROP POLICY IF EXISTS found_reports_select ON found_reports")  # reads matches
     for table in reversed(TABLES):
         op.drop_table(table)  # policies, generated columns and indexes go with them
     if postgres:
+        for signature in policy_helpers:
+            op.execute(f"DROP FUNCTION IF EXISTS {signature}")
         op.execute("DROP INDEX IF EXISTS ix_users_alert_location")
         op.execute("ALTER TABLE users DROP COLUMN IF EXISTS alert_location")
     else:
