@@ -37,6 +37,7 @@ from tailtracker_core.usecases.lost_found import nearby_public
 
 __all__ = [
     "NEARBY_PLANAR",
+    "NEARBY_PLANAR_MANY",
     "NEARBY_SPHERE",
     "AsyncpgNearbyReader",
     "ThreadedNearbyReader",
@@ -58,6 +59,18 @@ NEARBY_PLANAR = (
     " (SELECT public.ST_MakePoint($2, degrees(asinh(tan(radians($1))))) AS pt) c"
     " WHERE mercator && public.ST_Expand(c.pt, $3) AND (CAST($4 AS text) IS NULL OR species = $4)"
     " ORDER BY mercator <-> c.pt LIMIT $5"
+)
+# The first page of several planar searches in one statement: each row is a NEARBY_PLANAR row
+# followed by the 1-based position of its search in the arrays ($1 lat, $2 lon, $3 half side,
+# $4 species or NULL, $5 rows asked). Each LATERAL subquery is the same Mercator KNN walk.
+NEARBY_PLANAR_MANY = (
+    f"SELECT {', '.join('v.' + c.strip() for c in _COLUMNS.split(','))}, v.walked, q.i"  # noqa: S608
+    " FROM unnest($1::float8[], $2::float8[], $3::float8[], $4::text[], $5::int[])"
+    " WITH ORDINALITY AS q(lat, lon, half, species, lim, i)"
+    " CROSS JOIN LATERAL (SELECT t.*, t.mercator <-> c.pt AS walked FROM tt_public_open_reports t,"
+    " (SELECT public.ST_MakePoint(q.lon, degrees(asinh(tan(radians(q.lat))))) AS pt) c"
+    " WHERE t.mercator && public.ST_Expand(c.pt, q.half) AND (q.species IS NULL OR t.species = q.species)"
+    " ORDER BY t.mercator <-> c.pt LIMIT q.lim) v"
 )
 NEARBY_SPHERE = (
     f"SELECT {_COLUMNS} FROM tt_public_open_reports,"  # noqa: S608 (constants only)
@@ -82,57 +95,126 @@ def _slack_m(radius_km: float) -> float:
 
 
 class AsyncpgNearbyReader:
-    """Implements NearbyReader on PostgreSQL with asyncpg: one statement per search."""
+    """Implements NearbyReader on PostgreSQL with asyncpg. The first page of every planar
+    search started in the same turn of the event loop goes out in one statement
+    (`NEARBY_PLANAR_MANY`, at most `max_batch` searches); a search that must read further, or
+    that walks the sphere, sends its own (D37)."""
 
-    def __init__(self, pools: AsyncpgPetReader) -> None:
+    def __init__(self, pools: AsyncpgPetReader, *, max_batch: int = 16) -> None:
         self._pools = pools
+        self._first_pages = _FirstPages(pools, max_batch)
 
     async def nearby(
         self, point: GeoPoint, radius_km: float, species: Species | None, limit: int
     ) -> list[NearbyReport]:
         if limit <= 0 or not radius_km >= 0:
             return []
-        pool = await self._pools.pool()
         wanted = species.value if species is not None else None
         measure = distances_from(point)
         half = planar_box(point, radius_km)
-        async with pool.acquire() as conn:
-            if half is None:
+        if half is None:
+            pool = await self._pools.pool()
+            async with pool.acquire() as conn:
                 kept = await _on_the_sphere(conn, measure, point, radius_km, wanted, limit)
-            else:
-                kept = await _in_the_plane(conn, measure, point, radius_km, half, wanted, limit)
+        else:
+            first = await self._first_pages.fetch(point.lat, point.lon, half, wanted, limit + _EXTRA_ROWS)
+            kept = await self._in_the_plane(first, measure, point, radius_km, half, wanted, limit)
         return [_hit(measure, r) for _, _, r in kept[:limit]]
+
+    async def _in_the_plane(
+        self,
+        rows: list[Any],
+        measure: Callable[[float, float], float],
+        point: GeoPoint,
+        radius_km: float,
+        half: float,
+        species: str | None,
+        limit: int,
+    ) -> list[tuple[float, Any, Any]]:
+        """The Mercator walk: `rows` are the nearest `limit + 2` in the plane (in no given
+        order); twice as many are read each time until `planar_walk_done` (the bound of
+        migration 0017) shows that they hold the page, ties at the cut included; the core's
+        distance and order decide."""
+        fetch = limit + _EXTRA_ROWS
+        while True:
+            kept, _ = _within(measure, radius_km, rows)
+            kth = kept[limit - 1][0] if len(kept) >= limit else None
+            walked = max((r[_PLANAR] for r in rows), default=0.0)
+            if planar_walk_done(point.lat, half, fetch, len(rows), walked, kth):
+                return kept
+            fetch *= 2
+            pool = await self._pools.pool()
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(NEARBY_PLANAR, point.lat, point.lon, half, species, fetch)
 
     async def close(self) -> None:
         await self._pools.close()  # shared: closing twice is harmless
 
 
+_Ask = tuple[float, float, float, str | None, int, "asyncio.Future[list[Any]]"]
+
+
+class _FirstPages:
+    """Coalesces first pages. `fetch` queues a search; the first one queued has the queue sent
+    at the next turn of the event loop, by when every request already received has queued its
+    own; a full queue goes at once. One connection and one round trip serve the whole batch;
+    each caller gets its own rows, or the statement's error. Nothing is cached: each batch
+    reads the database as it is when it runs."""
+
+    def __init__(self, pools: AsyncpgPetReader, max_batch: int) -> None:
+        self._pools = pools
+        self._max = max(1, max_batch)
+        self._queue: list[_Ask] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def fetch(
+        self, lat: float, lon: float, half: float, species: str | None, rows: int
+    ) -> asyncio.Future[list[Any]]:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        self._queue.append((lat, lon, half, species, rows, answer))
+        if len(self._queue) >= self._max:
+            self._send()
+        elif len(self._queue) == 1:
+            loop.call_soon(self._send)
+        return answer
+
+    def _send(self) -> None:
+        asks, self._queue = self._queue, []
+        if asks:
+            task = asyncio.get_running_loop().create_task(self._run(asks))
+            self._sending.add(task)  # a strong reference until it is done
+            task.add_done_callback(self._sending.discard)
+
+    async def _run(self, asks: list[_Ask]) -> None:
+        try:
+            pool = await self._pools.pool()
+            async with pool.acquire() as conn:
+                if len(asks) == 1:
+                    lat, lon, half, species, rows, _ = asks[0]
+                    pages = [await conn.fetch(NEARBY_PLANAR, lat, lon, half, species, rows)]
+                else:
+                    columns = [[a[k] for a in asks] for k in range(5)]
+                    pages = [[] for _ in asks]
+                    for r in await conn.fetch(NEARBY_PLANAR_MANY, *columns):
+                        pages[r[_ASK] - 1].append(r)
+        except asyncio.CancelledError:
+            for *_, answer in asks:
+                answer.cancel()
+            raise
+        except Exception as error:  # every caller in the batch sees the statement's error
+            for *_, answer in asks:
+                if not answer.done():
+                    answer.set_exception(error)
+            return
+        for (*_, answer), page in zip(asks, pages, strict=True):
+            if not answer.done():  # a caller that went away (cancelled) is skipped
+                answer.set_result(page)
+
+
 def _beyond(km: float) -> float:
     """A distance clearly beyond `km`, whichever sphere measured it."""
     return km * (1 + _REL_SLACK) + _ABS_SLACK_M / 1000
-
-
-async def _in_the_plane(
-    conn: Any,
-    measure: Callable[[float, float], float],
-    point: GeoPoint,
-    radius_km: float,
-    half: float,
-    species: str | None,
-    limit: int,
-) -> list[tuple[float, Any, Any]]:
-    """The Mercator walk: rows come nearest first in the plane, twice as many each time until
-    `planar_walk_done` (the bound of migration 0017) shows that they hold the page, ties at the
-    cut included; the core's distance and order decide."""
-    fetch = limit + _EXTRA_ROWS
-    while True:
-        rows = await conn.fetch(NEARBY_PLANAR, point.lat, point.lon, half, species, fetch)
-        kept, _ = _within(measure, radius_km, rows)
-        kth = kept[limit - 1][0] if len(kept) >= limit else None
-        walked = rows[-1][_PLANAR] if rows else 0.0
-        if planar_walk_done(point.lat, half, fetch, len(rows), walked, kth):
-            return kept
-        fetch *= 2
 
 
 async def _on_the_sphere(
@@ -157,10 +239,10 @@ async def _on_the_sphere(
         fetch *= 4
 
 
-# Columns of NEARBY_PLANAR and NEARBY_SPHERE by position (cheaper than by name).
-_ID, _LAT, _LON, _NAME, _SPECIES_COL, _BREED, _COLORS, _SIZE, _PUBLIC_LAT, _PUBLIC_LON, _SEEN, _PLANAR = (
-    range(12)
-)
+# Columns of NEARBY_PLANAR, NEARBY_PLANAR_MANY and NEARBY_SPHERE by position (cheaper than by
+# name); _ASK, the search's position in a batch, is NEARBY_PLANAR_MANY's only.
+_ID, _LAT, _LON, _NAME, _SPECIES_COL, _BREED, _COLORS, _SIZE, _PUBLIC_LAT, _PUBLIC_LON, _SEEN = range(11)
+_PLANAR, _ASK = 11, 12
 
 
 def _within(

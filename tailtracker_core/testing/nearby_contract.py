@@ -363,3 +363,44 @@ class NearbyReaderContract:
                 )[:limit]
                 got = self.search(aio, nearby_reader, centre, radius, None, limit)
                 assert self.ids(got) == [rid for _, rid in expected], (centre, radius, limit)
+
+    def test_searches_at_the_same_time_each_get_their_own_answer(
+        self,
+        aio: asyncio.Runner,
+        nearby_reader: NearbyReader,
+        uow_factory: UnitOfWorkFactory,
+        geo_feed: GeoIndex | None,
+        owner: User,
+    ) -> None:
+        """Many searches in flight at once (an adapter may send them together), with different
+        centres, radii, species, limits, some near the pole and across the antimeridian, some
+        with more hits than a first page: each answer is its own brute-force one."""
+        rng = random.Random(1206)
+        hubs = [GeoPoint(52.52, 13.405), GeoPoint(52.55, 13.45), GeoPoint(0.0, 179.99), GeoPoint(89.6, 20.0)]
+        placed: dict[UUID, tuple[GeoPoint, Species]] = {}
+        for _ in range(60):
+            where = destination(rng.choice(hubs), rng.uniform(0, 360), 4.0 * math.sqrt(rng.random()))
+            species = rng.choice([Species.DOG, Species.CAT])
+            placed[self.open_report(uow_factory, geo_feed, owner, where, species).id] = (where, species)
+        asks = [
+            (
+                destination(rng.choice(hubs), rng.uniform(0, 360), rng.uniform(0, 3)),
+                rng.choice([1.0, 5.0, 25.0]),
+                rng.choice([None, Species.DOG, Species.CAT]),
+                rng.choice([1, 3, 20, 100]),
+            )
+            for _ in range(48)
+        ]
+
+        async def all_at_once() -> list[list[NearbyReport]]:
+            return list(
+                await asyncio.gather(*(nearby_reader.nearby(c, r, sp, lim) for c, r, sp, lim in asks))
+            )
+
+        for (centre, radius, species_filter, limit), got in zip(asks, aio.run(all_at_once()), strict=True):
+            expected = sorted(
+                (d, rid)
+                for rid, (where, sp) in placed.items()
+                if (d := distance_km(centre, where)) <= radius and species_filter in (None, sp)
+            )[:limit]
+            assert self.ids(got) == [rid for _, rid in expected], (centre, radius, species_filter, limit)
