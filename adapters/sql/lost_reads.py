@@ -6,8 +6,9 @@
   pets' public columns, read with the owner's rights): a nearest-first walk of the Mercator
   index inside the box around the circle, `limit + 2` rows; the adapter asks again for twice as
   many only when the rows read cannot yet prove that they hold the nearest on the sphere (the
-  bound in `adapters/sql/geo.py`). Within a degree of a pole or across the antimeridian, the geography
-  index's walk instead. asyncpg prepares each statement once per connection (its statement
+  bound in `adapters/sql/geo.py`). The first pages of searches started in the same turn of the
+  event loop share one statement (D37). Within a degree of a pole or across the antimeridian,
+  the geography index's walk instead. asyncpg prepares each statement once per connection (its statement
   cache). The connections are the pet reader's pool (`AsyncpgPetReader.pool`).
 - `ThreadedNearbyReader` (SQLite, and any database without an async reader): the GeoIndex
   port and the public views of the sync repositories (`lost_found.nearby_public`) in a worker
