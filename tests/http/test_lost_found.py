@@ -364,20 +364,15 @@ def test_a_chip_match_is_certain_and_a_lost_report_matches_earlier_found_reports
 
 def test_a_chip_match_is_found_however_far_the_animal_travelled(alice, bob, http_container):
     edinburgh = {"lat": 55.9533, "lon": -3.1883}  # 534 km from the last-seen point in London
+
+    def found(species: str, **extra: str) -> Any:
+        body = {"species": species, "seen_at": _ago(hours=1), "location": edinburgh, **extra}
+        return bob.post("/v1/found-reports", json=body)
+
     _, report = _opened(alice, microchip=CHIP)
-    unchipped = bob.post(
-        "/v1/found-reports", json={"species": "dog", "seen_at": _ago(hours=1), "location": edinburgh}
-    )
+    unchipped = found("dog")
     assert unchipped.status_code == 201 and unchipped.json()["matches"] == []  # outside the window
-    chipped = bob.post(
-        "/v1/found-reports",
-        json={
-            "species": "dog",
-            "seen_at": _ago(hours=1),
-            "location": edinburgh,
-            "microchip": "985 112-345.678.903",  # written as on a shelter's form
-        },
-    )
+    chipped = found("dog", microchip="985 112-345.678.903")  # written as on a shelter's form
     assert chipped.status_code == 201, chipped.text
     [match] = chipped.json()["matches"]
     assert match["report_id"] == report["id"] and match["certain"] and match["score"] == 1.0
@@ -388,15 +383,7 @@ def test_a_chip_match_is_found_however_far_the_animal_travelled(alice, bob, http
     }
 
     # The other way round: a chipped animal found far away before its family reported it lost.
-    earlier = bob.post(
-        "/v1/found-reports",
-        json={
-            "species": "cat",
-            "seen_at": _ago(hours=1),
-            "location": edinburgh,
-            "microchip": "941000012345678",
-        },
-    )
+    earlier = found("cat", microchip="941000012345678")
     assert earlier.status_code == 201 and earlier.json()["matches"] == []
     _, cat_report = _opened(alice, name="Mittens", species="cat", microchip="941000012345678")
     [back] = alice.get(f"/v1/lost-reports/{cat_report['id']}/matches").json()["items"]
