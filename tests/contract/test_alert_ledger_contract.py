@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.uow import MemoryStore
-from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import UnitOfWorkFactory
 from tailtracker_core.testing.alert_ledger_contract import AlertLedgerContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import PostgresBackend, SqliteBackend
 
 
 class TestMemoryAlertLedger(AlertLedgerContract):
@@ -18,17 +17,10 @@ class TestMemoryAlertLedger(AlertLedgerContract):
         return MemoryStore(Uuid7Generator(), SystemClock()).uow_factory
 
 
-class TestSqliteAlertLedger(AlertLedgerContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
+class TestSqliteAlertLedger(SqliteBackend, AlertLedgerContract):
+    """On a migrated SQLite file."""
 
 
 @pytest.mark.postgres
-class TestPostgresAlertLedger(AlertLedgerContract):
+class TestPostgresAlertLedger(PostgresBackend, AlertLedgerContract):
     """As the app role: row-level security is on for the whole suite."""
-
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.uow import MemoryStore
-from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import IdGenerator, UnitOfWorkFactory
 from tailtracker_core.testing.calendar_contract import CalendarFeedContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import PostgresBackend, SqliteBackend
 
 
 class TestMemoryCalendarFeeds(CalendarFeedContract):
@@ -22,23 +21,14 @@ class TestMemoryCalendarFeeds(CalendarFeedContract):
         return MemoryStore(Uuid7Generator(), SystemClock()).uow_factory
 
 
-class TestSqliteCalendarFeeds(CalendarFeedContract):
+class TestSqliteCalendarFeeds(SqliteBackend, CalendarFeedContract):
     @pytest.fixture
     def ids(self) -> IdGenerator:
         return Uuid7Generator()
-
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
 
 
 @pytest.mark.postgres
-class TestPostgresCalendarFeeds(CalendarFeedContract):
+class TestPostgresCalendarFeeds(PostgresBackend, CalendarFeedContract):
     @pytest.fixture
     def ids(self) -> IdGenerator:
         return Uuid7Generator()
-
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.uow import MemoryStore
-from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import IdGenerator, UnitOfWorkFactory
 from tailtracker_core.testing.care_contract import CareRepositoriesContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import PostgresBackend, SqliteBackend
 
 
 class TestMemoryCare(CareRepositoriesContract):
@@ -26,15 +25,10 @@ class TestMemoryCare(CareRepositoriesContract):
         return MemoryStore(Uuid7Generator(), SystemClock()).uow_factory
 
 
-class TestSqliteCare(CareRepositoriesContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
+class TestSqliteCare(SqliteBackend, CareRepositoriesContract):
+    """On a migrated SQLite file."""
 
 
 @pytest.mark.postgres
-class TestPostgresCare(CareRepositoriesContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
+class TestPostgresCare(PostgresBackend, CareRepositoriesContract):
+    """As the app role: row-level security is on for the whole suite."""

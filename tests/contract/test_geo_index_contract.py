@@ -9,32 +9,20 @@ from adapters.memory.geo import MemoryGeoIndex
 from adapters.memory.uow import MemoryStore
 from adapters.redis import RedisGeoIndex
 from adapters.sql import Database
-from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import GeoIndex, UnitOfWorkFactory
 from tailtracker_core.testing.geo_contract import GeoIndexContract
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 from tests.fixtures.sql import PostgresDatabase
 
 
-class TestMemoryGeoIndex(GeoIndexContract):
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
-
+class TestMemoryGeoIndex(MemoryBackend, GeoIndexContract):
     @pytest.fixture
     def geo_index(self, store: MemoryStore) -> GeoIndex:
         return MemoryGeoIndex(store)
 
 
-class TestSqliteGeoIndex(GeoIndexContract):
+class TestSqliteGeoIndex(SqliteBackend, GeoIndexContract):
     """The portable adapter: a bounding box on indexed lat/lon, exact distance after."""
-
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
 
     @pytest.fixture
     def geo_index(self, sqlite_db: Database) -> GeoIndex:
@@ -42,13 +30,8 @@ class TestSqliteGeoIndex(GeoIndexContract):
 
 
 @pytest.mark.postgres
-class TestPostgisGeoIndex(GeoIndexContract):
+class TestPostgisGeoIndex(PostgresBackend, GeoIndexContract):
     """PostGIS (geography, GiST, ST_DWithin, <->), as the app role with row-level security."""
-
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
 
     @pytest.fixture
     def geo_index(self, postgres_db: Database) -> GeoIndex:
@@ -65,14 +48,10 @@ class _RedisOver:
         return index
 
 
-class TestRedisGeoIndexOverSqlite(_RedisOver, GeoIndexContract):
+class TestRedisGeoIndexOverSqlite(SqliteBackend, _RedisOver, GeoIndexContract):
     @pytest.fixture
     def authority(self, sqlite_db: Database) -> Database:
         return sqlite_db
-
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
 
 
 @pytest.mark.postgres

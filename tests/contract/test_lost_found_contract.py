@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.uow import MemoryStore
-from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import UnitOfWorkFactory
 from tailtracker_core.testing.lost_found_contract import LostFoundContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import PostgresBackend, SqliteBackend
 
 
 class TestMemoryLostFound(LostFoundContract):
@@ -19,17 +18,10 @@ class TestMemoryLostFound(LostFoundContract):
         return MemoryStore(Uuid7Generator(), SystemClock()).uow_factory
 
 
-class TestSqliteLostFound(LostFoundContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
+class TestSqliteLostFound(SqliteBackend, LostFoundContract):
+    """On a migrated SQLite file."""
 
 
 @pytest.mark.postgres
-class TestPostgresLostFound(LostFoundContract):
+class TestPostgresLostFound(PostgresBackend, LostFoundContract):
     """As the app role: row-level security is on for the whole suite."""
-
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory

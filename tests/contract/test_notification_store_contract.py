@@ -11,31 +11,18 @@ import pytest
 
 from adapters.memory.uow import MemoryStore
 from adapters.sql import Database
-from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import OutboxStore, UnitOfWorkFactory
 from tailtracker_core.testing.notification_contract import NotificationStoreContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 
 
-class TestMemoryNotificationStore(NotificationStoreContract):
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
-
+class TestMemoryNotificationStore(MemoryBackend, NotificationStoreContract):
     @pytest.fixture
     def outbox_store(self, store: MemoryStore) -> OutboxStore:
         return store.outbox()
 
 
-class TestSqliteNotificationStore(NotificationStoreContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
-
+class TestSqliteNotificationStore(SqliteBackend, NotificationStoreContract):
     @pytest.fixture
     def outbox_store(self, sqlite_db: Database) -> Iterator[OutboxStore]:
         outbox = sqlite_db.outbox()
@@ -44,12 +31,7 @@ class TestSqliteNotificationStore(NotificationStoreContract):
 
 
 @pytest.mark.postgres
-class TestPostgresNotificationStore(NotificationStoreContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
-
+class TestPostgresNotificationStore(PostgresBackend, NotificationStoreContract):
     @pytest.fixture
     def outbox_store(self, uow_factory: UnitOfWorkFactory, postgres_db: Database) -> Iterator[OutboxStore]:
         outbox = postgres_db.outbox()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.uow import MemoryStore
-from adapters.sql import Database
 from adapters.system import SystemClock, Uuid7Generator
 from tailtracker_core.ports import UnitOfWorkFactory
 from tailtracker_core.testing.reminder_contract import ReminderSchedulerContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import PostgresBackend, SqliteBackend
 
 
 class TestMemoryReminders(ReminderSchedulerContract):
@@ -20,15 +19,10 @@ class TestMemoryReminders(ReminderSchedulerContract):
         return MemoryStore(Uuid7Generator(), SystemClock()).uow_factory
 
 
-class TestSqliteReminders(ReminderSchedulerContract):
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
+class TestSqliteReminders(SqliteBackend, ReminderSchedulerContract):
+    """On a migrated SQLite file."""
 
 
 @pytest.mark.postgres
-class TestPostgresReminders(ReminderSchedulerContract):
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
+class TestPostgresReminders(PostgresBackend, ReminderSchedulerContract):
+    """As the app role: row-level security is on for the whole suite."""

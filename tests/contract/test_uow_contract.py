@@ -11,24 +11,16 @@ import pytest
 
 from adapters.memory.uow import MemoryStore
 from adapters.sql import Database, SqlOutbox
-from adapters.system import SystemClock, Uuid7Generator
+from adapters.system import Uuid7Generator
 from tailtracker_core.ports import IdGenerator, OutboxStore, UnitOfWorkFactory
 from tailtracker_core.testing.uow_contract import UnitOfWorkContract
-from tests.fixtures.sql import PostgresDatabase
+from tests.fixtures.backends import MemoryBackend, PostgresBackend, SqliteBackend
 
 
-class TestMemoryUnitOfWork(UnitOfWorkContract):
+class TestMemoryUnitOfWork(MemoryBackend, UnitOfWorkContract):
     @pytest.fixture
     def ids(self) -> IdGenerator:
         return Uuid7Generator()
-
-    @pytest.fixture
-    def store(self) -> MemoryStore:
-        return MemoryStore(Uuid7Generator(), SystemClock())
-
-    @pytest.fixture
-    def uow_factory(self, store: MemoryStore) -> UnitOfWorkFactory:
-        return store.uow_factory
 
     @pytest.fixture
     def outbox_store(self, store: MemoryStore) -> OutboxStore:
@@ -41,14 +33,10 @@ def _outbox(db: Database) -> Iterator[SqlOutbox]:
     outbox.release()  # a failed test must not leave a claim (and its locks) open
 
 
-class TestSqliteUnitOfWork(UnitOfWorkContract):
+class TestSqliteUnitOfWork(SqliteBackend, UnitOfWorkContract):
     @pytest.fixture
     def ids(self) -> IdGenerator:
         return Uuid7Generator()
-
-    @pytest.fixture
-    def uow_factory(self, sqlite_db: Database) -> UnitOfWorkFactory:
-        return sqlite_db.uow_factory
 
     @pytest.fixture
     def outbox_store(self, sqlite_db: Database) -> Iterator[OutboxStore]:
@@ -56,15 +44,10 @@ class TestSqliteUnitOfWork(UnitOfWorkContract):
 
 
 @pytest.mark.postgres
-class TestPostgresUnitOfWork(UnitOfWorkContract):
+class TestPostgresUnitOfWork(PostgresBackend, UnitOfWorkContract):
     @pytest.fixture
     def ids(self) -> IdGenerator:
         return Uuid7Generator()
-
-    @pytest.fixture
-    def uow_factory(self, postgres_database: PostgresDatabase, postgres_db: Database) -> UnitOfWorkFactory:
-        postgres_database.truncate()
-        return postgres_db.uow_factory
 
     @pytest.fixture
     def outbox_store(self, uow_factory: UnitOfWorkFactory, postgres_db: Database) -> Iterator[OutboxStore]:
